@@ -14,6 +14,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -26,6 +27,7 @@ from restoreplan.core.model import DatabaseFile, LogMark
 from restoreplan.sources import values as v
 from restoreplan.sources.msdb_query import (
     LSN_COLUMNS,
+    SIZE_COLUMNS,
     TABLES,
     build_backupfile_query,
     build_logmark_query,
@@ -223,6 +225,11 @@ _GUID_COLUMNS = frozenset(
 def _cell(name: str, raw: object, where: str) -> object:
     if name in LSN_COLUMNS:
         return exact_lsn(raw, where)
+    if name in SIZE_COLUMNS and isinstance(raw, str):
+        try:
+            return v.parse_int(raw)
+        except v.ValueProblem as exc:
+            raise InputError(f"{where}: {exc}") from None
     if name in _GUID_COLUMNS and raw is not None:
         try:
             return v.parse_guid(str(raw))
@@ -266,14 +273,13 @@ def _discover(session: _Session, pyodbc: Any, schema: str | None) -> None:
         for table in (*TABLES.values(), "backupfile", "logmarkhistory", "restorehistory"):
             rows = cur.columns(table=table, schema=schema).fetchall() if schema else []
             if not rows:
-                rows = [r for r in cur.columns(table=table).fetchall()]
-                if rows:
-                    found = {getattr(r, "table_schem", None) for r in rows}
-                    if found <= {None, ""}:
-                        session.schema = None
-                    elif schema not in found and len(found) == 1:
-                        session.schema = found.pop()
+                rows = cur.columns(table=table).fetchall()
             if rows:
+                found = {getattr(r, "table_schem", None) or None for r in rows}
+                if found == {None}:
+                    session.schema = None  # no schemas here (SQLite): unqualified names
+                elif schema not in found and len(found) == 1:
+                    session.schema = found.pop()
                 session.available[table] = {str(r.column_name).lower() for r in rows}
     except pyodbc.Error as exc:
         raise session.fail("cannot read the catalog", exc) from None
@@ -287,7 +293,9 @@ def _discover(session: _Session, pyodbc: Any, schema: str | None) -> None:
         )
 
 
-def _stream(session: _Session, pyodbc: Any, sql: str, params: list[Any], what: str) -> Iterator[tuple[list[str], Any]]:
+def _stream(
+    session: _Session, pyodbc: Any, sql: str, params: list[Any], what: str
+) -> Iterator[tuple[list[str], Any]]:
     """Yield (column names, row) with fetchmany(fetch_size)."""
     cur = session.conn.cursor()
     try:
@@ -336,6 +344,36 @@ def _begin_read_only(session: _Session, pyodbc: Any) -> None:
         cur.close()
 
 
+@contextmanager
+def open_msdb(
+    connection: str, *, timeout: int = 15, schema: str | None = "dbo", fetch_size: int = 10000
+) -> Iterator[_Session]:
+    """Connect read-only (autocommit off, one read transaction), discover msdb's columns; roll back at the end."""
+    pyodbc = _pyodbc()
+    connection = with_env_credentials(normalize_connection(connection))
+    server = describe_connection(connection)
+    conn = _connect(connection, timeout, pyodbc, server)
+    try:
+        try:
+            dbms = str(conn.getinfo(pyodbc.SQL_DBMS_NAME))
+        except pyodbc.Error:
+            dbms = ""
+        session = _Session(
+            conn, dialect_for_dbms(dbms), schema, None, server, connection, max(1, fetch_size)
+        )
+        _begin_read_only(session, pyodbc)
+        if session.dialect == "tsql":
+            _use_msdb(session, pyodbc)
+        _discover(session, pyodbc, schema)
+        yield session
+    finally:
+        try:
+            conn.rollback()  # nothing was written; end the read transaction
+        except pyodbc.Error:
+            pass
+        conn.close()
+
+
 def read_msdb(
     connection: str,
     *,
@@ -348,30 +386,14 @@ def read_msdb(
 ) -> MsdbResult:
     """Read backup history from one msdb. Any failure is an InputError with the password masked.
 
-    ``timeout`` is the login timeout in seconds. ``database``/``since``/``server_name`` filter
-    on backupset.database_name, backup_finish_date (server-local) and server_name.
+    ``connection`` is an ODBC connection string or a DSN name. ``timeout`` is the login timeout
+    in seconds. ``database``/``since``/``server_name`` filter on backupset.database_name,
+    backup_finish_date (server-local) and server_name.
     """
-    pyodbc = _pyodbc()
-    connection = with_env_credentials(normalize_connection(connection))
-    server = describe_connection(connection)
-    conn = _connect(connection, timeout, pyodbc, server)
-    try:
-        try:
-            dbms = str(conn.getinfo(pyodbc.SQL_DBMS_NAME))
-        except pyodbc.Error:
-            dbms = ""
-        session = _Session(conn, dialect_for_dbms(dbms), schema, None, server, connection, max(1, fetch_size))
-        _begin_read_only(session, pyodbc)
-        if session.dialect == "tsql":
-            _use_msdb(session, pyodbc)
-        _discover(session, pyodbc, schema)
-        return _read_all(session, pyodbc, database=database, since=since, server_name=server_name)
-    finally:
-        try:
-            conn.rollback()  # nothing was written; end the read transaction
-        except pyodbc.Error:
-            pass
-        conn.close()
+    with open_msdb(connection, timeout=timeout, schema=schema, fetch_size=fetch_size) as session:
+        return _read_all(
+            session, _pyodbc(), database=database, since=since, server_name=server_name
+        )
 
 
 def _use_msdb(session: _Session, pyodbc: Any) -> None:
@@ -395,11 +417,17 @@ def _read_all(
     since: datetime | None,
     server_name: str | None,
 ) -> MsdbResult:
-    common: dict[str, Any] = {"schema": session.schema, "dialect": session.dialect, "database": database}
+    common: dict[str, Any] = {
+        "schema": session.schema,
+        "dialect": session.dialect,
+        "database": database,
+    }
     sql, params = build_query(session.available, since=since, server_name=server_name, **common)
     rows: list[dict[str, Any]] = []
     columns: list[str] = []
-    for row_no, (names, row) in enumerate(_stream(session, pyodbc, sql, params, "backupset"), start=1):
+    for row_no, (names, row) in enumerate(
+        _stream(session, pyodbc, sql, params, "backupset"), start=1
+    ):
         columns = names
         rows.append(
             {
@@ -410,8 +438,12 @@ def _read_all(
 
     files: dict[str, list[DatabaseFile]] = {}
     if "backupfile" in session.available:
-        sql, params = build_backupfile_query(session.available, since=since, server_name=server_name, **common)
-        for row_no, (_, row) in enumerate(_stream(session, pyodbc, sql, params, "backupfile"), start=1):
+        sql, params = build_backupfile_query(
+            session.available, since=since, server_name=server_name, **common
+        )
+        for row_no, (_, row) in enumerate(
+            _stream(session, pyodbc, sql, params, "backupfile"), start=1
+        ):
             where = f"{session.server} msdb.backupfile, row {row_no}"
             try:
                 set_uuid = v.parse_guid(row[0])
@@ -420,12 +452,16 @@ def _read_all(
             if set_uuid is None or row[1] is None:
                 continue
             file_type = (str(row[3]).strip() or "D") if row[3] is not None else "D"
-            files.setdefault(set_uuid, []).append(DatabaseFile(str(row[1]), str(row[2] or ""), file_type))
+            files.setdefault(set_uuid, []).append(
+                DatabaseFile(str(row[1]), str(row[2] or ""), file_type)
+            )
 
     marks: list[LogMark] = []
     if "logmarkhistory" in session.available:
         sql, params = build_logmark_query(session.available, since=since, **common)
-        for row_no, (_, row) in enumerate(_stream(session, pyodbc, sql, params, "logmarkhistory"), start=1):
+        for row_no, (_, row) in enumerate(
+            _stream(session, pyodbc, sql, params, "logmarkhistory"), start=1
+        ):
             where = f"{session.server} msdb.logmarkhistory, row {row_no}"
             lsn = exact_lsn(row[3], f"{where}, column lsn")
             try:
@@ -475,7 +511,9 @@ def read_inventory_lines(path: str | Path) -> list[str]:
         if s and not s.startswith("#"):
             lines.append(normalize_connection(s))
     if not lines:
-        raise InputError(f"{p}: the inventory lists no server", hint="one connection string or DSN a line")
+        raise InputError(
+            f"{p}: the inventory lists no server", hint="one connection string or DSN a line"
+        )
     return lines
 
 

@@ -31,16 +31,29 @@ LSN_COLUMNS: frozenset[str] = frozenset(
     }
 )
 
+# numeric(20,0) byte counts: also selected as text (some drivers bind 64-bit values as 32-bit)
+SIZE_COLUMNS: frozenset[str] = frozenset({"backup_size", "compressed_backup_size"})
+
 # alias and version that added each canonical column (None = every supported version)
 _COLUMN_SOURCE: dict[str, tuple[str, int | None]] = {
     **{name: ("bmf" if name == "physical_device_name" else "bs", None) for name in REQUIRED},
     **{name: (alias, version) for name, alias, version in OPTIONAL},
 }
 
-BACKUPFILE_COLUMNS: tuple[str, ...] = ("backup_set_uuid", "logical_name", "physical_name", "file_type")
+BACKUPFILE_COLUMNS: tuple[str, ...] = (
+    "backup_set_uuid",
+    "logical_name",
+    "physical_name",
+    "file_type",
+)
 LOGMARK_COLUMNS: tuple[str, ...] = ("database_name", "mark_name", "description", "lsn", "mark_time")
 
-_ORDER = (("bs", "database_name"), ("bs", "backup_set_id"), ("bmf", "family_sequence_number"), ("bmf", "mirror"))
+_ORDER = (
+    ("bs", "database_name"),
+    ("bs", "backup_set_id"),
+    ("bmf", "family_sequence_number"),
+    ("bmf", "mirror"),
+)
 
 Params = list[Any]
 
@@ -71,7 +84,7 @@ def _lsn_expr(expr: str, dialect: str) -> str:
 
 def _expr(column: str, alias: str, dialect: str) -> str:
     ref = f"{alias}.{column}"
-    if column in LSN_COLUMNS:
+    if column in LSN_COLUMNS or column in SIZE_COLUMNS:
         return f"{_lsn_expr(ref, dialect)} AS {column}"
     if column == "encryptor_thumbprint" and dialect == "tsql":
         return f"CONVERT(varchar(42), {ref}, 1) AS {column}"  # varbinary -> '0x...'
@@ -158,7 +171,9 @@ def build_query(
     cols = select_columns(available, min_version)
     select = ",\n  ".join(_expr(name, alias, dialect) for name, alias in cols)
     bs, bmf, bms = (table_name(TABLES[a], schema, catalog) for a in ("bs", "bmf", "bms"))
-    where, params = _filters(database=database, since=since, server_name=server_name, dialect=dialect)
+    where, params = _filters(
+        database=database, since=since, server_name=server_name, dialect=dialect
+    )
     order = ", ".join(f"{a}.{c}" for a, c in _ORDER if _has(available, a, c))
     sql = (
         f"SELECT\n  {select}\n"
@@ -184,10 +199,16 @@ def build_backupfile_query(
     """backupfile rows (what MOVE needs) joined to their backup_set_uuid; dropped files left out."""
     _check_dialect(dialect)
     bs, bf = (table_name(t, schema, catalog) for t in ("backupset", "backupfile"))
-    where, params = _filters(database=database, since=since, server_name=server_name, dialect=dialect)
+    where, params = _filters(
+        database=database, since=since, server_name=server_name, dialect=dialect
+    )
     if _has(available, "backupfile", "state"):  # 8 = DROPPED (restore-rules A.4)
         where = (where + "  AND " if where else "WHERE ") + "(bf.state IS NULL OR bf.state <> 8)\n"
-    order = "bs.backup_set_id" if _has(available, "backupset", "backup_set_id") else "bs.backup_set_uuid"
+    order = (
+        "bs.backup_set_id"
+        if _has(available, "backupset", "backup_set_id")
+        else "bs.backup_set_uuid"
+    )
     if _has(available, "backupfile", "file_number"):
         order += ", bf.file_number"
     sql = (
@@ -213,7 +234,9 @@ def build_logmark_query(
     _check_dialect(dialect)
     lm = table_name("logmarkhistory", schema, catalog)
     description = (
-        "lm.description" if _has(available, "logmarkhistory", "description") else "NULL AS description"
+        "lm.description"
+        if _has(available, "logmarkhistory", "description")
+        else "NULL AS description"
     )
     where, params = _filters(
         database=database,
@@ -244,7 +267,9 @@ def build_restorehistory_query(
     """backup_set_uuid of every backup set this server has restored (restorehistory)."""
     _check_dialect(dialect)
     bs, rh = (table_name(t, schema, catalog) for t in ("backupset", "restorehistory"))
-    where, params = _filters(database=database, since=None, server_name=server_name, dialect=dialect)
+    where, params = _filters(
+        database=database, since=None, server_name=server_name, dialect=dialect
+    )
     sql = (
         "SELECT DISTINCT bs.backup_set_uuid\n"
         f"FROM {rh} rh\n"
@@ -296,7 +321,11 @@ def export_query_text(
     ``min_version`` is the oldest SQL Server major version the script must run on (9 = 2005,
     16 = 2022); columns added later are left out. None = every known column (newest servers).
     """
-    note = "" if min_version is None else f" (runs on SQL Server major version {min_version} and later)"
+    note = (
+        ""
+        if min_version is None
+        else f" (runs on SQL Server major version {min_version} and later)"
+    )
     kwargs: dict[str, Any] = {
         "schema": "dbo",
         "catalog": "msdb",
@@ -304,7 +333,9 @@ def export_query_text(
         "database": database,
         "since": since,
     }
-    history = _literal_filters(*build_query(None, server_name=server_name, min_version=min_version, **kwargs))
+    history = _literal_filters(
+        *build_query(None, server_name=server_name, min_version=min_version, **kwargs)
+    )
     files = _literal_filters(*build_backupfile_query(None, server_name=server_name, **kwargs))
     marks = _literal_filters(*build_logmark_query(None, **kwargs))
     return (

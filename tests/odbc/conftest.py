@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,14 +38,16 @@ class PgServer:
     port: int
     history: History
 
-    def connection(self, user: str = "postgres", password: str | None = PG_PASSWORD, database: str = "msdb") -> str:
+    def connection(
+        self, user: str = "postgres", password: str | None = PG_PASSWORD, database: str = "msdb"
+    ) -> str:
         cs = f"Driver={PG_DRIVER};Server=127.0.0.1;Port={self.port};Database={database};UID={user}"
         if password is not None:
             cs += ";PWD={" + password.replace("}", "}}") + "}"
         return cs
 
 
-def _pyodbc_or_skip() -> object:
+def _pyodbc_or_skip() -> Any:
     try:
         import pyodbc
     except ImportError:
@@ -71,7 +74,9 @@ def _as_user() -> list[str]:
 def _run(cmd: list[str], what: str) -> None:
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
     if proc.returncode != 0:
-        raise RuntimeError(f"{what} failed ({proc.returncode}): {proc.stderr.strip() or proc.stdout.strip()}")
+        raise RuntimeError(
+            f"{what} failed ({proc.returncode}): {proc.stderr.strip() or proc.stdout.strip()}"
+        )
 
 
 @pytest.fixture(scope="session")
@@ -80,9 +85,13 @@ def pg_server() -> Iterator[PgServer]:
     pyodbc = _pyodbc_or_skip()
     for binary in ("initdb", "pg_ctl", "postgres"):
         if not (PG_BIN / binary).exists():
-            pytest.skip(f"PostgreSQL 15 binaries not found at {PG_BIN} (apt-get install postgresql)")
+            pytest.skip(
+                f"PostgreSQL 15 binaries not found at {PG_BIN} (apt-get install postgresql)"
+            )
     if not PG_DRIVER.exists():
-        pytest.skip(f"PostgreSQL ODBC driver not found at {PG_DRIVER} (apt-get install odbc-postgresql)")
+        pytest.skip(
+            f"PostgreSQL ODBC driver not found at {PG_DRIVER} (apt-get install odbc-postgresql)"
+        )
     prefix = _as_user()
     tmp = Path(tempfile.mkdtemp(prefix="restoreplan-pg-"))
     data, sock, log = tmp / "data", tmp / "sock", tmp / "server.log"
@@ -105,7 +114,23 @@ def pg_server() -> Iterator[PgServer]:
             f"-c listen_addresses=127.0.0.1 -p {port} -k {sock} -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=30"
         )
-        _run([*prefix, str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "30", "-o", opts, "start"], "pg_ctl start")
+        _run(
+            [
+                *prefix,
+                str(PG_BIN / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(log),
+                "-w",
+                "-t",
+                "30",
+                "-o",
+                opts,
+                "start",
+            ],
+            "pg_ctl start",
+        )
         started = True
         history = make_history()
         server = PgServer(port, history)
@@ -123,8 +148,14 @@ def pg_server() -> Iterator[PgServer]:
                 "postgresql",
                 "old",
                 {
-                    "backupset": {"compressed_backup_size", "key_algorithm", "encryptor_thumbprint",
-                                  "encryptor_type", "last_valid_restore_time", "family_guid"},
+                    "backupset": {
+                        "compressed_backup_size",
+                        "key_algorithm",
+                        "encryptor_thumbprint",
+                        "encryptor_type",
+                        "last_valid_restore_time",
+                        "family_guid",
+                    },
                     "backupmediaset": {"is_compressed", "mirror_count"},
                 },
             ),  # fmt: skip
@@ -149,12 +180,12 @@ def pg_server() -> Iterator[PgServer]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _connect_retry(pyodbc: object, cs: str) -> object:
+def _connect_retry(pyodbc: Any, cs: str) -> Any:
     last: Exception | None = None
     for _ in range(50):
         try:
-            return pyodbc.connect(cs, autocommit=True, timeout=5)  # type: ignore[attr-defined]
-        except pyodbc.Error as exc:  # type: ignore[attr-defined]
+            return pyodbc.connect(cs, autocommit=True, timeout=5)
+        except pyodbc.Error as exc:
             last = exc
             time.sleep(0.1)
     raise RuntimeError(f"cannot connect to the test PostgreSQL: {last}")
@@ -165,7 +196,9 @@ def sqlite_msdb(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, History]
     """A SQLite file with unqualified msdb tables and LSNs stored as TEXT; its ODBC connection string."""
     _pyodbc_or_skip()
     if not SQLITE_DRIVER.exists():
-        pytest.skip(f"SQLite ODBC driver not found at {SQLITE_DRIVER} (apt-get install libsqliteodbc)")
+        pytest.skip(
+            f"SQLite ODBC driver not found at {SQLITE_DRIVER} (apt-get install libsqliteodbc)"
+        )
     history = make_history()
     path = tmp_path_factory.mktemp("sqlite") / "msdb.sqlite"
     con = sqlite3.connect(path)

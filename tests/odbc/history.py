@@ -131,13 +131,20 @@ class History:
 
         media = {m["media_set_id"]: m for m in self.tables["backupmediaset"]}
         out = []
-        for bs in sorted(self.tables["backupset"], key=lambda r: (r["database_name"], r["backup_set_id"])):
-            fams = [f for f in self.tables["backupmediafamily"] if f["media_set_id"] == bs["media_set_id"]]
+        for bs in sorted(
+            self.tables["backupset"], key=lambda r: (r["database_name"], r["backup_set_id"])
+        ):
+            fams = [
+                f
+                for f in self.tables["backupmediafamily"]
+                if f["media_set_id"] == bs["media_set_id"]
+            ]
             for f in sorted(fams, key=lambda r: (r["family_sequence_number"], r["mirror"])):
                 merged = {**media[bs["media_set_id"]], **f, **bs}
                 row = {c: merged.get(c) for c in ALL if c in merged and c not in drop}
-                if isinstance(row.get("encryptor_thumbprint"), bytes):
-                    row["encryptor_thumbprint"] = "0x" + row["encryptor_thumbprint"].hex().upper()
+                thumb = row.get("encryptor_thumbprint")
+                if isinstance(thumb, bytes):
+                    row["encryptor_thumbprint"] = "0x" + thumb.hex().upper()
                 out.append(row)
         return out
 
@@ -307,14 +314,21 @@ def sql_literal(value: Any, dialect: str) -> str:
     if isinstance(value, int):
         return str(value) if dialect == "postgresql" else f"'{value}'"
     if isinstance(value, bytes):
-        return f"decode('{value.hex()}', 'hex')" if dialect == "postgresql" else f"'0x{value.hex().upper()}'"
+        return (
+            f"decode('{value.hex()}', 'hex')"
+            if dialect == "postgresql"
+            else f"'0x{value.hex().upper()}'"
+        )
     if isinstance(value, datetime):
         return "'" + value.isoformat(sep=" ") + "'"
     return "'" + str(value).replace("'", "''") + "'"
 
 
 def create_statements(
-    history: History, dialect: str, schema: str | None, drop_columns: dict[str, set[str]] | None = None
+    history: History,
+    dialect: str,
+    schema: str | None,
+    drop_columns: dict[str, set[str]] | None = None,
 ) -> list[str]:
     """CREATE TABLE and INSERT statements for one dialect."""
     drop_columns = drop_columns or {}
@@ -322,7 +336,9 @@ def create_statements(
     for table, cols in SCHEMA.items():
         keep = [c for c in cols if c[0] not in drop_columns.get(table, set())]
         name = f"{schema}.{table}" if schema else table
-        col_sql = ", ".join(f"{c} {pg if dialect == 'postgresql' else lite}" for c, pg, lite in keep)
+        col_sql = ", ".join(
+            f"{c} {pg if dialect == 'postgresql' else lite}" for c, pg, lite in keep
+        )
         out.append(f"CREATE TABLE {name} ({col_sql})")
         for row in history.tables[table]:
             vals = ", ".join(sql_literal(row.get(c), dialect) for c, _, _ in keep)
