@@ -1,0 +1,5 @@
+"""Allow ``python -m restoreplan``."""
+
+from restoreplan.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,108 @@
+"""Arguments and output shared by every command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from dateutil import parser as dateutil_parser
+
+from restoreplan.core.errors import RestorePlanError, UsageError
+from restoreplan.sources.load import Loaded, LoadRequest, load
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_NOT_RECOVERABLE = 0, 1, 2, 3
+
+
+def parse_time_arg(text: str) -> datetime:
+    """A time from the command line: naive (server-local) or with an offset / Z."""
+    s = text.strip()
+    try:
+        return datetime.fromisoformat(s.replace("Z", "+00:00") if s.endswith("Z") else s)
+    except ValueError:
+        pass
+    try:
+        return dateutil_parser.isoparse(s)
+    except (ValueError, OverflowError):
+        pass
+    try:
+        return dateutil_parser.parse(s)
+    except (ValueError, OverflowError):
+        raise UsageError(f"cannot read {text!r} as a date and time",
+                         hint="use e.g. 2024-03-10 14:30:00, 2024-03-10T14:30:00-05:00 or ...Z") from None
+
+
+def add_format(p: argparse.ArgumentParser, choices: tuple[str, ...] = ("text", "json")) -> None:
+    p.add_argument("--format", choices=choices, default="text", help="output format (default text)")
+
+
+def add_history_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("history inputs (default: the bundled sample history)")
+    g.add_argument("--history", action="append", default=[], metavar="FILE",
+                   help="msdb export (CSV/JSON), dbatools JSON/CSV or HEADERONLY CSV; repeatable")
+    g.add_argument("--input-format", choices=["msdb-csv", "msdb-json", "dbatools-json", "dbatools-csv",
+                                               "dbatools-clixml", "headeronly-csv"], help="force the format of --history files")
+    g.add_argument("--marks", action="append", default=[], metavar="FILE", help="logmarkhistory export (CSV/JSON)")
+    g.add_argument("--backup-files", action="append", default=[], metavar="FILE",
+                   help="backupfile export (backup_set_uuid, logical_name, physical_name, file_type) for MOVE")
+    g.add_argument("--msdb", metavar="CONNECTION", help="ODBC connection string or DSN of a live msdb (read-only)")
+    g.add_argument("--inventory", metavar="FILE", help="one connection string or DSN per line: read every server")
+    g.add_argument("--jobs", type=int, default=4, help="servers read at once with --inventory (default 4)")
+    g.add_argument("--backups", action="append", default=[], metavar="PATH|s3://...",
+                   help="build the history from backup files' headers (folders, files, S3 prefixes)")
+    g.add_argument("--since", metavar="TIME", help="with --msdb: only backups finished after this time")
+    g.add_argument("--server-name", help="with --msdb: only rows of this server_name")
+    g.add_argument("--check-files", action="store_true",
+                   help="treat backup sets with a missing file as unavailable (one complete mirror per family suffices)")
+    g.add_argument("--profile", help="AWS profile for s3:// inputs")
+    g.add_argument("--region", help="AWS region for s3:// inputs")
+    g.add_argument("--endpoint-url", help="S3 endpoint for s3:// inputs (S3-compatible storage)")
+
+
+def load_from_args(args: argparse.Namespace, progress: Callable[[str], None] | None = None) -> Loaded:
+    s3 = None
+    if getattr(args, "profile", None) or getattr(args, "region", None) or getattr(args, "endpoint_url", None):
+        from restoreplan.sources.s3 import S3Options
+
+        s3 = S3Options(profile=args.profile, region=args.region, endpoint_url=args.endpoint_url)
+    req = LoadRequest(
+        history=list(args.history), marks=list(args.marks), backup_files=list(args.backup_files),
+        backups=list(args.backups), msdb=args.msdb, inventory=args.inventory, jobs=args.jobs,
+        input_format=args.input_format, check_files=args.check_files,
+        database=getattr(args, "database", None),
+        since=parse_time_arg(args.since) if args.since else None, server_name=args.server_name, s3=s3,
+    )
+    return load(req, progress)
+
+
+def print_json(obj: Any) -> None:
+    json.dump(obj, sys.stdout, indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write("\n")
+
+
+def report_error(exc: RestorePlanError, fmt: str) -> int:
+    if fmt == "json":
+        print_json({"error": exc.to_json()})
+    else:
+        print(f"restoreplan: {exc.code.lower().replace('_', ' ')}: {exc.one_line()}", file=sys.stderr)
+        nb = getattr(exc, "nearest_before", None)
+        na = getattr(exc, "nearest_after", None)
+        if nb is not None or na is not None:
+            near = []
+            if nb is not None:
+                near.append(f"nearest reachable before: {nb.local}" + (f" ({nb.utc})" if nb.utc else ""))
+            if na is not None:
+                near.append(f"nearest reachable after: {na.local}" + (f" ({na.utc})" if na.utc else ""))
+            print("restoreplan: " + "; ".join(near), file=sys.stderr)
+    return exc.exit_code
+
+
+def stderr_progress(label: str) -> Callable[[int, int], None]:
+    def show(done: int, total: int) -> None:
+        if sys.stderr.isatty() or total > 200:
+            end = "\n" if done >= total else "\r"
+            print(f"{label}: {done}/{total}", end=end, file=sys.stderr, flush=True)
+    return show

@@ -1,0 +1,73 @@
+"""Entry point: subcommands, one error line, documented exit codes.
+
+Exit codes: 0 success, 1 problems found, 2 bad input or usage, 3 target not recoverable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from restoreplan import __version__
+from restoreplan.cli.common import EXIT_USAGE, report_error
+from restoreplan.core.errors import RestorePlanError
+
+COMMAND_MODULES = [
+    "restoreplan.cli.plan_cmd",
+    "restoreplan.cli.export_cmd",
+    "restoreplan.cli.scan_cmd",
+    "restoreplan.cli.validate_cmd",
+    "restoreplan.cli.audit_cmd",
+    "restoreplan.cli.strategy_cmd",
+]
+
+DESCRIPTION = """Plan SQL Server restores from backup history: the minimal sequence of backups to reach a
+point in time, LSN or mark, as an explained table, JSON, or a script that runs unchanged.
+
+exit codes: 0 success, 1 problems found, 2 bad input or usage, 3 target not recoverable"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"restoreplan: usage: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="restoreplan", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"restoreplan {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue  # a command not built into this version
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    fmt = getattr(args, "format", "text")
+    try:
+        return int(args.func(args))
+    except RestorePlanError as exc:
+        return report_error(exc, fmt)
+    except KeyboardInterrupt:
+        print("restoreplan: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,190 @@
+"""Log-chain search: from a redo point to a goal, fewest restore steps (restore-rules B.2-B.8).
+
+The state of a database being restored is its redo point P and its recovery fork. A log applies
+when ``first_lsn <= P < last_lsn`` on a matching fork (B.2, B.6); a log that begins a new chain
+may only follow a data backup (B.7.1). Runs of consecutive logs are crossed by bisection, so the
+cost of a query does not grow with the length of the chain.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from restoreplan.core.history import Lineage, LogRun, forks_match
+from restoreplan.core.model import BackupSet
+
+
+@dataclass(frozen=True, slots=True)
+class Goal:
+    """Where the chain must end: a time key, an LSN to include, or an exact redo point."""
+
+    time: datetime | None = None
+    lsn: int | None = None  # the log holding this LSN is the last one
+    exact_end: int | None = None  # the chain must end with P == exact_end (tail-log anchor)
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """Logs ``run.logs[i..k]``; the last one restored only up to ``stop_before`` when set."""
+
+    run: LogRun
+    i: int
+    k: int
+    stop_before: int | None = None
+
+    def logs(self) -> list[BackupSet]:
+        return self.run.logs[self.i : self.k + 1]
+
+
+@dataclass(frozen=True, slots=True)
+class LogPath:
+    segments: tuple[Segment, ...]
+    steps: int
+    bytes: int
+
+    def logs(self) -> list[tuple[BackupSet, int | None]]:
+        out: list[tuple[BackupSet, int | None]] = []
+        for seg in self.segments:
+            logs = seg.logs()
+            for n, log in enumerate(logs):
+                out.append((log, seg.stop_before if n == len(logs) - 1 else None))
+        return out
+
+
+@dataclass(slots=True)
+class SearchNotes:
+    """Why paths failed, for the explanation of a refusal."""
+
+    bulk: list[BackupSet] = field(default_factory=list)
+    fork_span: list[BackupSet] = field(default_factory=list)
+    furthest_lsn: int = -1
+    furthest_time: datetime | None = None
+    stuck_at: list[int] = field(default_factory=list)
+
+
+def _goal_index(lin: Lineage, run: LogRun, i: int, goal: Goal) -> int | None:
+    """First index >= i in the run whose log completes the goal."""
+    n = len(run.logs)
+    if goal.time is not None:
+        k = bisect.bisect_left(run.reach, goal.time, lo=i)
+    elif goal.lsn is not None:
+        k = bisect.bisect_right(run.last, goal.lsn, lo=i)
+    else:
+        assert goal.exact_end is not None
+        k = bisect.bisect_left(run.last, goal.exact_end, lo=i)
+        if k < n and run.last[k] != goal.exact_end:
+            return None
+    return k if k < n else None
+
+
+def _final_ok(lin: Lineage, run: LogRun, i: int, k: int, t_entry: datetime | None, goal: Goal, notes: SearchNotes) -> bool:
+    """Can log k hold the target? Bulk-logged (B.8) and fork-spanning logs restrict it."""
+    log = run.logs[k]
+    if goal.time is not None:
+        if log.has_bulk_logged_data and goal.time < run.reach[k]:
+            prev = run.reach[k - 1] if k > i else t_entry
+            if prev is None or goal.time > prev:
+                notes.bulk.append(log)
+                return False
+        if log.spans_fork and goal.time < run.start_key[k]:
+            notes.fork_span.append(log)
+            return False
+    elif goal.lsn is not None and log.has_bulk_logged_data:
+        notes.bulk.append(log)
+        return False
+    return True
+
+
+def search_logs(
+    lin: Lineage,
+    p: int,
+    fork: str | None,
+    t0: datetime,
+    goal: Goal,
+    notes: SearchNotes,
+) -> LogPath | None:
+    """Fewest logs (then fewest bytes) from a data backup's redo point to the goal."""
+    # state: (steps, bytes, tiebreak, P, fork, from_data, t_entry, segments)
+    counter = 0
+    heap: list[tuple[int, int, int, int, str | None, bool, datetime, tuple[Segment, ...]]] = [
+        (0, 0, counter, p, fork, True, t0, ())
+    ]
+    seen: set[tuple[int, str | None, bool]] = set()
+    while heap:
+        steps, nbytes, _, cur, cur_fork, from_data, t_entry, segs = heapq.heappop(heap)
+        if cur == -1:  # a final candidate: the cheapest, since costs only grow
+            return LogPath(segs, steps, nbytes)
+        if (cur, cur_fork, from_data) in seen:
+            continue
+        seen.add((cur, cur_fork, from_data))
+        if cur > notes.furthest_lsn:
+            notes.furthest_lsn = cur
+            notes.furthest_time = t_entry
+        if goal.exact_end is not None and cur == goal.exact_end and segs:
+            return LogPath(segs, steps, nbytes)
+        found = lin.runs_containing(cur)
+        if not found:
+            notes.stuck_at.append(cur)
+        for run, i in found:
+            log = run.logs[i]
+            if not run.accepts(i, cur, cur_fork):
+                continue
+            if log.begins_log_chain and not from_data:
+                continue
+            k = _goal_index(lin, run, i, goal)
+            if k is not None:
+                if _final_ok(lin, run, i, k, t_entry, goal, notes):
+                    seg = Segment(run, i, k)
+                    counter += 1
+                    cost = steps + (k - i + 1)
+                    heapq.heappush(
+                        heap,
+                        (cost, nbytes + run.bytes_between(i, k), counter, -1, None, False, t_entry, segs + (seg,)),
+                    )
+            else:
+                last = len(run.logs) - 1
+                counter += 1
+                heapq.heappush(
+                    heap,
+                    (
+                        steps + (last - i + 1),
+                        nbytes + run.bytes_between(i, last),
+                        counter,
+                        run.end,
+                        run.exit_fork,
+                        False,
+                        run.reach[last],
+                        segs + (Segment(run, i, last),),
+                    ),
+                )
+            # Fork switch: stop a log just before the first LSN of a log that spans a fork
+            # (SMO restores it WITH STOPBEFOREMARK = 'lsn:...', restore-rules B.6).
+            for span in lin.spanning:
+                s_first = span.first_lsn.value
+                if s_first <= cur or s_first >= run.end:
+                    continue
+                if not forks_match(cur_fork, span.first_recovery_fork_guid):
+                    continue
+                j = run.index_containing(s_first)
+                if j is None or j < i or run.first[j] == s_first:
+                    continue
+                if k is not None and k <= j:
+                    continue
+                counter += 1
+                heapq.heappush(
+                    heap,
+                    (
+                        steps + (j - i + 1),
+                        nbytes + run.bytes_between(i, j),
+                        counter,
+                        s_first,
+                        cur_fork,
+                        False,
+                        run.reach[j - 1] if j > i else t_entry,
+                        segs + (Segment(run, i, j, stop_before=s_first),),
+                    ),
+                )
+    return None

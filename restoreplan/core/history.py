@@ -1,0 +1,280 @@
+"""History: backup sets partitioned into lineages, with the indexes a planner needs.
+
+A lineage is one database incarnation, keyed by family_guid (never by name alone). Logs are held
+as *runs*: maximal sequences in which each log starts exactly where the previous one ended on the
+same recovery fork. A run keeps sorted arrays, so a plan query bisects instead of walking, and
+memory stays linear in the number of backups.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from restoreplan.core.model import BackupSet, BackupType, LogMark
+
+
+def forks_match(a: str | None, b: str | None) -> bool:
+    """Fork GUIDs match when equal; an unknown fork (older exports) matches any."""
+    return a is None or b is None or a == b
+
+
+@dataclass(slots=True)
+class LogRun:
+    """Consecutive logs: logs[k].first_lsn == logs[k-1].last_lsn, one fork, times ascending."""
+
+    logs: list[BackupSet]
+    first: list[int] = field(default_factory=list)  # first_lsn values
+    last: list[int] = field(default_factory=list)  # last_lsn values
+    reach: list[datetime] = field(default_factory=list)  # time key each log covers up to
+    start_key: list[datetime] = field(default_factory=list)
+    bytes_prefix: list[int] = field(default_factory=lambda: [0])
+    bulk: list[int] = field(default_factory=list)  # indexes of logs with bulk-logged data
+
+    def append(self, log: BackupSet, reach: datetime, start: datetime) -> None:
+        if log.has_bulk_logged_data:
+            self.bulk.append(len(self.logs))
+        self.logs.append(log)
+        self.first.append(log.first_lsn.value)
+        self.last.append(log.last_lsn.value)
+        self.reach.append(reach)
+        self.start_key.append(start)
+        self.bytes_prefix.append(self.bytes_prefix[-1] + log.size_on_disk)
+
+    @property
+    def start(self) -> int:
+        return self.first[0]
+
+    @property
+    def end(self) -> int:
+        return self.last[-1]
+
+    @property
+    def entry_fork(self) -> str | None:
+        return self.logs[0].first_recovery_fork_guid or self.logs[0].last_recovery_fork_guid
+
+    @property
+    def exit_fork(self) -> str | None:
+        return self.logs[-1].last_recovery_fork_guid or self.logs[-1].first_recovery_fork_guid
+
+    def index_containing(self, lsn: int) -> int | None:
+        """Index of the log with first_lsn <= lsn < last_lsn, if any."""
+        i = bisect.bisect_right(self.last, lsn)
+        if i < len(self.logs) and self.first[i] <= lsn:
+            return i
+        return None
+
+    def accepts(self, i: int, lsn: int, fork: str | None) -> bool:
+        """Restore-rules B.6: may log i be applied to a database at (lsn, fork)?"""
+        log = self.logs[i]
+        if log.spans_fork and log.fork_point_lsn is not None:
+            if lsn <= log.fork_point_lsn.value:
+                return forks_match(fork, log.first_recovery_fork_guid)
+            return forks_match(fork, log.last_recovery_fork_guid)
+        return forks_match(fork, log.last_recovery_fork_guid or log.first_recovery_fork_guid)
+
+    def bytes_between(self, i: int, k: int) -> int:
+        """Bytes of logs i..k inclusive."""
+        return self.bytes_prefix[k + 1] - self.bytes_prefix[i]
+
+
+@dataclass(slots=True)
+class Lineage:
+    """One database incarnation (family_guid) and its indexes."""
+
+    key: str
+    sets: list[BackupSet]
+    utc: bool  # True when every backup has a known time_zone: compare times in UTC
+    by_uuid: dict[str, BackupSet]
+    fulls: list[BackupSet]  # restorable fulls, by finish time
+    diffs_by_base: dict[str, list[BackupSet]]
+    logs: list[BackupSet]  # non-empty logs, by first_lsn
+    runs: list[LogRun]
+    run_max_end: list[int]  # prefix maximum of run ends, runs sorted by start
+    run_starts: list[int]
+    spanning: list[BackupSet]  # logs that span a recovery fork
+    unavailable: dict[str, str]  # uuid -> reason it cannot be restored by this tool
+    marks: list[LogMark] = field(default_factory=list)
+
+    @property
+    def database_names(self) -> list[str]:
+        return sorted({s.database_name for s in self.sets})
+
+    @property
+    def database_name(self) -> str:
+        return self.sets[-1].database_name
+
+    @property
+    def server_names(self) -> list[str]:
+        return sorted({s.server_name for s in self.sets if s.server_name})
+
+    def finish_key(self, bs: BackupSet) -> datetime:
+        if self.utc:
+            value = bs.finish_utc
+            assert value is not None
+            return value
+        return bs.backup_finish_date
+
+    def start_key(self, bs: BackupSet) -> datetime:
+        if self.utc:
+            value = bs.start_utc
+            assert value is not None
+            return value
+        return bs.backup_start_date
+
+    def reach_key(self, bs: BackupSet) -> datetime:
+        """The time up to which a log can restore (SQL 2022 last_valid_restore_time, else finish)."""
+        if bs.last_valid_restore_time is not None:
+            if self.utc and bs.utc_offset is not None:
+                return bs.last_valid_restore_time - bs.utc_offset
+            return bs.last_valid_restore_time
+        return self.finish_key(bs)
+
+    def runs_containing(self, lsn: int) -> list[tuple[LogRun, int]]:
+        """Every run with a log holding ``lsn``, with that log's index."""
+        out: list[tuple[LogRun, int]] = []
+        j = bisect.bisect_right(self.run_starts, lsn) - 1
+        while j >= 0 and self.run_max_end[j] > lsn:
+            run = self.runs[j]
+            if run.end > lsn:
+                i = run.index_containing(lsn)
+                if i is not None:
+                    out.append((run, i))
+            j -= 1
+        return out
+
+    def diffs_for(self, full: BackupSet) -> list[BackupSet]:
+        return self.diffs_by_base.get(full.backup_set_uuid, [])
+
+    @property
+    def first_time(self) -> datetime:
+        return min(self.start_key(s) for s in self.sets)
+
+    @property
+    def last_time(self) -> datetime:
+        return max(self.finish_key(s) for s in self.sets)
+
+
+def unavailability(bs: BackupSet) -> str | None:
+    """Why this tool cannot restore a backup set, or None."""
+    if not bs.type.plannable:
+        return f"{bs.type.label} backups are not planned automatically (restore-rules B.9)"
+    if bs.is_damaged:
+        return "the backup is marked damaged (is_damaged)"
+    if bs.is_snapshot or bs.is_virtual_device:
+        return "a snapshot / virtual-device backup (VSS or a third-party tool must restore it)"
+    if bs.missing_families:
+        nums = ", ".join(str(n) for n in bs.missing_families)
+        return f"media family {nums} of {bs.media_family_count} is not recorded (error 3132)"
+    return None
+
+
+def build_lineage(key: str, sets: Sequence[BackupSet], unavailable: dict[str, str]) -> Lineage:
+    ordered = sorted(sets, key=lambda s: (s.backup_finish_date, s.last_lsn, s.backup_set_uuid))
+    utc = all(s.time_zone is not None for s in ordered)
+    by_uuid = {s.backup_set_uuid: s for s in ordered}
+    blocked = dict(unavailable)
+    for s in ordered:
+        reason = unavailability(s)
+        if reason and s.backup_set_uuid not in blocked:
+            blocked[s.backup_set_uuid] = reason
+    usable = [s for s in ordered if s.backup_set_uuid not in blocked]
+    lineage = Lineage(
+        key=key,
+        sets=ordered,
+        utc=utc,
+        by_uuid=by_uuid,
+        fulls=[s for s in usable if s.type is BackupType.FULL],
+        diffs_by_base={},
+        logs=[],
+        runs=[],
+        run_max_end=[],
+        run_starts=[],
+        spanning=[],
+        unavailable=blocked,
+    )
+    for s in usable:
+        if s.type is BackupType.DIFF and s.differential_base_guid:
+            lineage.diffs_by_base.setdefault(s.differential_base_guid, []).append(s)
+    logs = sorted(
+        (s for s in usable if s.type is BackupType.LOG and not s.is_empty_log),
+        key=lambda s: (s.first_lsn, s.last_lsn, s.backup_finish_date),
+    )
+    lineage.logs = logs
+    lineage.spanning = [s for s in logs if s.spans_fork]
+    open_runs: dict[int, list[LogRun]] = {}
+    runs: list[LogRun] = []
+    for log in logs:
+        reach = lineage.reach_key(log)
+        start = lineage.start_key(log)
+        target: LogRun | None = None
+        if not (log.is_copy_only or log.begins_log_chain or log.spans_fork):
+            for run in open_runs.get(log.first_lsn.value, []):
+                prev = run.logs[-1]
+                if (
+                    not prev.is_copy_only
+                    and forks_match(run.exit_fork, log.first_recovery_fork_guid or log.last_recovery_fork_guid)
+                    and run.reach[-1] <= reach
+                ):
+                    target = run
+                    break
+        if target is None:
+            target = LogRun(logs=[])
+            runs.append(target)
+        else:
+            open_runs[target.end].remove(target)
+        target.append(log, reach, start)
+        open_runs.setdefault(target.end, []).append(target)
+    runs.sort(key=lambda r: (r.start, r.end))
+    lineage.runs = runs
+    lineage.run_starts = [r.start for r in runs]
+    running = 0
+    for r in runs:
+        running = max(running, r.end)
+        lineage.run_max_end.append(running)
+    return lineage
+
+
+@dataclass(slots=True)
+class History:
+    """All lineages of all databases in the inputs."""
+
+    lineages: dict[str, Lineage]
+    marks: list[LogMark] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_sets(
+        cls,
+        sets: Iterable[BackupSet],
+        *,
+        marks: Iterable[LogMark] = (),
+        unavailable: dict[str, str] | None = None,
+    ) -> History:
+        groups: dict[str, list[BackupSet]] = {}
+        for s in sets:
+            groups.setdefault(s.lineage_key, []).append(s)
+        blocked = unavailable or {}
+        lineages = {key: build_lineage(key, g, blocked) for key, g in groups.items()}
+        all_marks = list(marks)
+        for lin in lineages.values():
+            names = set(lin.database_names)
+            lin.marks = [m for m in all_marks if m.database_name in names]
+        return cls(lineages=lineages, marks=all_marks)
+
+    @property
+    def database_names(self) -> list[str]:
+        return sorted({n for lin in self.lineages.values() for n in lin.database_names})
+
+    def lineages_named(self, name: str) -> list[Lineage]:
+        wanted = name.casefold()
+        return [
+            lin
+            for lin in self.lineages.values()
+            if any(n.casefold() == wanted for n in lin.database_names)
+        ]
+
+    def all_sets(self) -> list[BackupSet]:
+        return [s for lin in self.lineages.values() for s in lin.sets]

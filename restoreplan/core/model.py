@@ -1,0 +1,201 @@
+"""Immutable values: backup sets, their media, database files, and marks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from restoreplan.core.lsn import LSN
+
+
+class BackupType(StrEnum):
+    """msdb.dbo.backupset.type letters (restore-rules A.1)."""
+
+    FULL = "D"
+    DIFF = "I"
+    LOG = "L"
+    FILE = "F"
+    FILE_DIFF = "G"
+    PARTIAL = "P"
+    PARTIAL_DIFF = "Q"
+
+    @property
+    def is_data(self) -> bool:
+        return self in (BackupType.FULL, BackupType.DIFF)
+
+    @property
+    def plannable(self) -> bool:
+        """F/G/P/Q are recognised but not planned automatically (restore-rules B.9)."""
+        return self in (BackupType.FULL, BackupType.DIFF, BackupType.LOG)
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+
+_LABELS = {
+    BackupType.FULL: "full",
+    BackupType.DIFF: "differential",
+    BackupType.LOG: "log",
+    BackupType.FILE: "file",
+    BackupType.FILE_DIFF: "file differential",
+    BackupType.PARTIAL: "partial",
+    BackupType.PARTIAL_DIFF: "partial differential",
+}
+
+DEVICE_TYPE_VIRTUAL = 7
+DEVICE_TYPE_URL = 9
+
+
+@dataclass(frozen=True, slots=True)
+class MediaFile:
+    """One physical device of a media set: a family (stripe) and a mirror of it."""
+
+    physical_device_name: str
+    family_sequence_number: int = 1
+    mirror: int = 0
+    device_type: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseFile:
+    """A database file inside a backup (msdb.dbo.backupfile): what MOVE needs."""
+
+    logical_name: str
+    physical_name: str
+    file_type: str = "D"  # D data, L log, F full-text, S filestream
+
+
+@dataclass(frozen=True, slots=True)
+class LogMark:
+    """A named mark (msdb.dbo.logmarkhistory)."""
+
+    database_name: str
+    mark_name: str
+    lsn: LSN
+    mark_time: datetime
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BackupSet:
+    """One backup set, every msdb column that matters for planning (restore-rules A.1-A.4).
+
+    Times are server-local and naive, as msdb stores them; ``time_zone`` (15-minute units,
+    None when unknown/127) converts them to UTC.
+    """
+
+    backup_set_uuid: str
+    type: BackupType
+    database_name: str
+    first_lsn: LSN
+    last_lsn: LSN
+    checkpoint_lsn: LSN
+    database_backup_lsn: LSN
+    backup_start_date: datetime
+    backup_finish_date: datetime
+    files: tuple[MediaFile, ...]
+    backup_set_id: int | None = None
+    media_set_id: int | None = None
+    position: int = 1
+    server_name: str | None = None
+    machine_name: str | None = None
+    family_guid: str | None = None
+    database_guid: str | None = None
+    database_creation_date: datetime | None = None
+    differential_base_lsn: LSN | None = None
+    differential_base_guid: str | None = None
+    first_recovery_fork_guid: str | None = None
+    last_recovery_fork_guid: str | None = None
+    fork_point_lsn: LSN | None = None
+    time_zone: int | None = None
+    last_valid_restore_time: datetime | None = None
+    recovery_model: str | None = None
+    is_copy_only: bool = False
+    is_snapshot: bool = False
+    is_damaged: bool = False
+    has_bulk_logged_data: bool = False
+    begins_log_chain: bool = False
+    has_incomplete_metadata: bool = False
+    has_backup_checksums: bool = False
+    is_password_protected: bool = False
+    backup_size: int | None = None
+    compressed_backup_size: int | None = None
+    key_algorithm: str | None = None
+    encryptor_thumbprint: str | None = None
+    encryptor_type: str | None = None
+    software_major_version: int | None = None
+    media_family_count: int | None = None
+    mirror_count: int | None = None
+    db_files: tuple[DatabaseFile, ...] = ()
+
+    # -- derived facts ---------------------------------------------------------------
+    @property
+    def size_on_disk(self) -> int:
+        """Bytes read by a restore: compressed size when known, else backup_size."""
+        return self.compressed_backup_size or self.backup_size or 0
+
+    @property
+    def utc_offset(self) -> timedelta | None:
+        return None if self.time_zone is None else timedelta(minutes=15 * self.time_zone)
+
+    @property
+    def finish_utc(self) -> datetime | None:
+        off = self.utc_offset
+        return None if off is None else self.backup_finish_date - off
+
+    @property
+    def start_utc(self) -> datetime | None:
+        off = self.utc_offset
+        return None if off is None else self.backup_start_date - off
+
+    @property
+    def is_empty_log(self) -> bool:
+        return self.type is BackupType.LOG and self.first_lsn == self.last_lsn
+
+    @property
+    def spans_fork(self) -> bool:
+        return (
+            self.first_recovery_fork_guid is not None
+            and self.last_recovery_fork_guid is not None
+            and self.first_recovery_fork_guid != self.last_recovery_fork_guid
+        )
+
+    @property
+    def is_virtual_device(self) -> bool:
+        return any(f.device_type == DEVICE_TYPE_VIRTUAL for f in self.files)
+
+    @property
+    def is_simple(self) -> bool:
+        return (self.recovery_model or "").upper() == "SIMPLE"
+
+    @property
+    def families(self) -> dict[int, tuple[MediaFile, ...]]:
+        """Mirrors grouped by family sequence number, lowest mirror first."""
+        out: dict[int, list[MediaFile]] = {}
+        for f in self.files:
+            out.setdefault(f.family_sequence_number, []).append(f)
+        return {k: tuple(sorted(v, key=lambda m: m.mirror)) for k, v in sorted(out.items())}
+
+    @property
+    def missing_families(self) -> tuple[int, ...]:
+        """Family numbers 1..media_family_count with no file recorded (restore error 3132)."""
+        if not self.media_family_count:
+            return ()
+        present = {f.family_sequence_number for f in self.files}
+        return tuple(n for n in range(1, self.media_family_count + 1) if n not in present)
+
+    def devices(self) -> tuple[str, ...]:
+        """One device per family, the lowest mirror, in family order (as SMO does)."""
+        return tuple(mirrors[0].physical_device_name for mirrors in self.families.values())
+
+    @property
+    def lineage_key(self) -> str:
+        """Lineage identity: family_guid; never the name alone (restore-rules B.7.3)."""
+        if self.family_guid:
+            return self.family_guid
+        if self.database_guid:
+            return f"database_guid:{self.database_guid}"
+        created = self.database_creation_date.isoformat() if self.database_creation_date else "?"
+        return f"name:{self.database_name}|created:{created}"

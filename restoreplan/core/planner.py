@@ -1,0 +1,424 @@
+"""The planner: a target and a history in, a minimal restore plan (or a typed refusal) out.
+
+Minimal means fewest restore steps; ties go to fewest bytes read, then to the newest data
+backups (restore-rules F). Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from restoreplan.core.chain import Goal, LogPath, SearchNotes, search_logs
+from restoreplan.core.errors import NotRecoverable, PointInfo, UsageError
+from restoreplan.core.history import History, Lineage
+from restoreplan.core.model import BackupSet, BackupType, LogMark
+from restoreplan.core.plan import Action, Plan, Step, Stop, StopKind
+from restoreplan.core.target import Clock, RecoveryTarget, ResolvedTime, TargetKind, fmt_time
+from restoreplan.core.windows import data_starts, locate, recoverable_windows
+
+TAIL_MODES = ("auto", "always", "never")
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOptions:
+    tail: str = "auto"
+    or_earlier: bool = False
+    family_guid: str | None = None
+
+
+@dataclass(slots=True)
+class _Best:
+    steps: int
+    nbytes: int
+    newest: datetime
+    full: BackupSet
+    diff: BackupSet | None
+    path: LogPath | None
+
+    def better_than(self, other: _Best | None) -> bool:
+        if other is None:
+            return True
+        return (self.steps, self.nbytes, -self.newest.timestamp()) < (
+            other.steps,
+            other.nbytes,
+            -other.newest.timestamp(),
+        )
+
+
+@dataclass(slots=True)
+class _Search:
+    best: _Best | None = None
+    notes: SearchNotes = field(default_factory=SearchNotes)
+    simple: list[BackupSet] = field(default_factory=list)
+    candidates: int = 0
+
+
+def _search(
+    lin: Lineage,
+    goal: Goal,
+    data_ok: Callable[[BackupSet], bool],
+    data_done: Callable[[BackupSet], bool],
+) -> _Search:
+    res = _Search()
+    starts = sorted(data_starts(lin), key=lambda fd: lin.finish_key(fd[1] or fd[0]), reverse=True)
+    for full, diff in starts:
+        last = diff or full
+        if not data_ok(full) or (diff is not None and not data_ok(diff)):
+            continue
+        res.candidates += 1
+        dsteps = 1 if diff is None else 2
+        done = data_done(last)
+        if res.best is not None and dsteps + (0 if done else 1) > res.best.steps:
+            continue
+        dbytes = full.size_on_disk + (diff.size_on_disk if diff else 0)
+        newest = lin.finish_key(last)
+        if done:
+            cand = _Best(dsteps, dbytes, newest, full, diff, None)
+        elif last.is_simple:
+            res.simple.append(last)
+            continue
+        else:
+            path = search_logs(
+                lin, last.last_lsn.value, last.last_recovery_fork_guid, newest, goal, res.notes
+            )
+            if path is None:
+                continue
+            cand = _Best(dsteps + path.steps, dbytes + path.bytes, newest, full, diff, path)
+        if cand.better_than(res.best):
+            res.best = cand
+    return res
+
+
+def choose_lineage(history: History, database: str, target: RecoveryTarget, family_guid: str | None) -> tuple[Lineage, list[str]]:
+    """The lineage a name means; a name used by several incarnations resolves by the target."""
+    found = history.lineages_named(database)
+    if not found:
+        names = ", ".join(history.database_names) or "(none)"
+        raise UsageError(f"no database named {database!r} in the history", hint=f"databases: {names}")
+    if family_guid:
+        wanted = family_guid.strip("{}").lower()
+        match = [lin for lin in found if lin.key == wanted]
+        if not match:
+            keys = ", ".join(lin.key for lin in found)
+            raise UsageError(f"{database!r} has no lineage with family_guid {family_guid}", hint=f"lineages: {keys}")
+        return match[0], []
+    if len(found) == 1:
+        return found[0], []
+    ordered = sorted(found, key=lambda lin: lin.last_time)
+    chosen = ordered[-1]
+    if target.kind is TargetKind.TIME and target.time is not None:
+        covering = []
+        for lin in ordered:
+            try:
+                key = Clock(lin).resolve(target.time).key
+            except UsageError:
+                continue
+            if any(key in w for w in recoverable_windows(lin)):
+                covering.append(lin)
+        if covering:
+            chosen = covering[-1]
+        else:
+            spanning = [lin for lin in ordered if lin.first_time <= target.time.replace(tzinfo=None) <= lin.last_time]
+            if spanning:
+                chosen = spanning[-1]
+    elif target.kind in (TargetKind.MARK, TargetKind.BEFORE_MARK):
+        with_mark = [lin for lin in ordered if any(m.mark_name == target.mark for m in lin.marks)]
+        if with_mark:
+            chosen = with_mark[-1]
+    note = (
+        f"{database!r} names {len(found)} lineages (the database was dropped and recreated); "
+        f"using family_guid {chosen.key}; pass --family-guid to choose another"
+    )
+    return chosen, [note]
+
+
+def _point(clock: Clock, key: datetime | None) -> PointInfo | None:
+    if key is None:
+        return None
+    rt = clock.from_key(key)
+    return PointInfo(rt.local_text, rt.utc_text)
+
+
+def _explain_time(lin: Lineage, clock: Clock, rt: ResolvedTime, search: _Search) -> NotRecoverable:
+    windows = recoverable_windows(lin)
+    _, before, after = locate(windows, rt.key)
+    nb = _point(clock, before.end if before else None)
+    na = _point(clock, after.start if after else None)
+    when = rt.local_text
+    fulls_before = [f for f in lin.fulls if lin.finish_key(f) <= rt.key]
+    if not fulls_before:
+        blocked = [
+            f"{s.backup_set_uuid} ({reason})"
+            for s in lin.sets
+            if s.type is BackupType.FULL and lin.finish_key(s) <= rt.key
+            for reason in [lin.unavailable.get(s.backup_set_uuid)]
+            if reason
+        ]
+        msg = f"no restorable full backup finished at or before {when}"
+        if blocked:
+            msg += "; unusable fulls: " + "; ".join(blocked[:3])
+        return NotRecoverable(msg, hint="choose a later time, or restore the nearest point after", nearest_before=nb, nearest_after=na, code="NO_FULL_BEFORE_TARGET")
+    if search.notes.bulk:
+        log = search.notes.bulk[-1]
+        return NotRecoverable(
+            f"{when} falls inside log backup {log.backup_set_uuid}, which holds bulk-logged changes: "
+            "point-in-time recovery inside it is impossible (error 4341)",
+            hint="restore to the end of that log or to a point before it",
+            backup_set_uuid=log.backup_set_uuid, nearest_before=nb, nearest_after=na, code="BULK_LOGGED",
+        )
+    if search.notes.fork_span:
+        log = search.notes.fork_span[-1]
+        return NotRecoverable(
+            f"{when} falls in log backup {log.backup_set_uuid}, which spans a recovery fork; msdb cannot "
+            f"tell when its new-fork records begin, so only times from its start "
+            f"{fmt_time(log.backup_start_date)} are reachable",
+            hint="choose a time at or after that log's start",
+            backup_set_uuid=log.backup_set_uuid, nearest_before=nb, nearest_after=na, code="FORK_SPAN",
+        )
+    if search.simple and not search.notes.stuck_at:
+        s = search.simple[0]
+        return NotRecoverable(
+            f"{when} is not reachable: the database was in SIMPLE recovery (backup {s.backup_set_uuid} "
+            "has no log chain after it); only the end points of data backups are reachable",
+            hint="restore to the end of a data backup", backup_set_uuid=s.backup_set_uuid,
+            nearest_before=nb, nearest_after=na, code="SIMPLE_RECOVERY",
+        )
+    p = search.notes.furthest_lsn
+    nxt = min((log for log in lin.logs if log.first_lsn.value > p), key=lambda log: log.first_lsn, default=None)
+    missing = [f"{u} ({r})" for u, r in lin.unavailable.items() if lin.by_uuid.get(u) and lin.by_uuid[u].type is BackupType.LOG]
+    msg = f"{when} is not reachable: no usable log backup contains LSN {p} (SQL Server would raise error 4305 naming it)"
+    if nxt is not None:
+        msg += f"; the chain resumes with log {nxt.backup_set_uuid} at LSN {nxt.first_lsn} (finished {fmt_time(nxt.backup_finish_date)})"
+    if missing:
+        msg += "; unusable logs: " + "; ".join(missing[:3])
+    return NotRecoverable(msg, hint="pick a reachable point (--or-earlier does it for you)", lsn=p,
+                          backup_set_uuid=nxt.backup_set_uuid if nxt else None,
+                          nearest_before=nb, nearest_after=na, code="LOG_GAP")
+
+
+def _resolve_mark(lin: Lineage, target: RecoveryTarget) -> LogMark:
+    if not lin.marks:
+        raise UsageError("no marks are loaded for this database", hint="pass --marks FILE (an export of msdb.dbo.logmarkhistory)")
+    named = sorted((m for m in lin.marks if m.mark_name == target.mark), key=lambda m: m.lsn)
+    if target.after is not None:
+        named = [m for m in named if m.mark_time >= target.after]
+    if not named:
+        known = ", ".join(sorted({m.mark_name for m in lin.marks})[:10])
+        raise NotRecoverable(f"mark {target.mark!r} is not in the history" + (f" after {target.after}" if target.after else ""),
+                             hint=f"known marks: {known}", code="UNKNOWN_MARK")
+    return named[0]
+
+
+def _last_point(lin: Lineage) -> datetime | None:
+    keys = [lin.reach_key(s) if s.type is BackupType.LOG else lin.finish_key(s)
+            for s in lin.sets if s.backup_set_uuid not in lin.unavailable]
+    return max(keys) if keys else None
+
+
+def plan_restore(history: History, database: str, target: RecoveryTarget, options: PlanOptions | None = None) -> Plan:
+    """Plan the restore of ``database`` to ``target``."""
+    opts = options or PlanOptions()
+    if opts.tail not in TAIL_MODES:
+        raise UsageError(f"--tail must be one of {', '.join(TAIL_MODES)}")
+    lin, warnings = choose_lineage(history, database, target, opts.family_guid)
+    return plan_lineage(lin, target, opts, warnings)
+
+
+def plan_lineage(lin: Lineage, target: RecoveryTarget, opts: PlanOptions, warnings: list[str] | None = None) -> Plan:
+    warnings = list(warnings or [])
+    clock = Clock(lin)
+    name = lin.database_name
+    if not lin.fulls:
+        raise NotRecoverable(f"{name}: no restorable full backup in the history",
+                             hint="check for damaged, snapshot or missing-file fulls", code="NO_FULL_BACKUP")
+    if target.kind is TargetKind.LSN:
+        assert target.lsn is not None
+        n = target.lsn.value
+        res = _search(lin, Goal(lsn=n), lambda b: b.last_lsn.value <= n, lambda b: False)
+        if res.best is None:
+            raise NotRecoverable(f"LSN {n} is not reachable: no chain of backups from a full ending at or before it "
+                                 "reaches a log that contains it", lsn=n,
+                                 hint="check validate's LOG_GAP findings", code="LSN_NOT_REACHABLE")
+        stop = Stop(StopKind.STOPATMARK, f"lsn:{n}")
+        return _build(lin, clock, target, None, res.best, stop, None, warnings, f"LSN {n} (STOPATMARK, the record at that LSN included)", None, stop_all=False)
+    if target.kind in (TargetKind.MARK, TargetKind.BEFORE_MARK):
+        mark = _resolve_mark(lin, target)
+        m = mark.lsn.value
+        res = _search(lin, Goal(lsn=m), lambda b: b.last_lsn.value <= m, lambda b: False)
+        if res.best is None:
+            raise NotRecoverable(f"mark {target.mark!r} at LSN {m} is not reachable from the backups", lsn=m,
+                                 hint="check validate's LOG_GAP findings", code="MARK_NOT_REACHABLE")
+        kind = StopKind.STOPBEFOREMARK if target.kind is TargetKind.BEFORE_MARK else StopKind.STOPATMARK
+        after = fmt_time(target.after) if target.after else None
+        stop = Stop(kind, mark.mark_name, after=after)
+        label = "before" if kind is StopKind.STOPBEFOREMARK else "including"
+        return _build(lin, clock, target, None, res.best, stop, None, warnings,
+                      f"mark {mark.mark_name!r} at LSN {m} ({label} the marked transaction, at {fmt_time(mark.mark_time)})", None, stop_all=False)
+
+    last_point = _last_point(lin)
+    assert last_point is not None
+    if target.kind is TargetKind.LATEST:
+        windows = recoverable_windows(lin)
+        if opts.tail == "always":
+            return _tail_plan(lin, clock, target, None, opts, warnings)
+        if not windows:
+            raise NotRecoverable(f"{name}: nothing in the history is restorable", code="NOTHING_RESTORABLE")
+        key = windows[-1].end
+        rt = clock.from_key(key)
+        return _time_plan(lin, clock, target, rt, opts, warnings, stop=False)
+    assert target.time is not None
+    rt = clock.resolve(target.time)
+    if rt.key > last_point:
+        if opts.tail == "never":
+            lp = clock.from_key(last_point)
+            raise NotRecoverable(
+                f"{rt.local_text} is after the last backup (finished {lp.local_text}) and --tail never was given",
+                hint="allow a tail-log backup (--tail auto) or choose the latest reachable point (--latest)",
+                nearest_before=PointInfo(lp.local_text, lp.utc_text), code="AFTER_LAST_BACKUP",
+            )
+        return _tail_plan(lin, clock, target, rt, opts, warnings)
+    plan = _time_plan(lin, clock, target, rt, opts, warnings, stop=True)
+    if opts.tail == "always":
+        return _with_tail_backup(plan, lin)
+    return plan
+
+
+def _time_plan(lin: Lineage, clock: Clock, target: RecoveryTarget, rt: ResolvedTime, opts: PlanOptions,
+               warnings: list[str], *, stop: bool) -> Plan:
+    key = rt.key
+    res = _search(lin, Goal(time=key), lambda b: lin.finish_key(b) <= key, lambda b: lin.finish_key(b) == key)
+    if res.best is None:
+        err = _explain_time(lin, clock, rt, res)
+        if opts.or_earlier and err.nearest_before is not None:
+            windows = recoverable_windows(lin)
+            _, before, _ = locate(windows, key)
+            assert before is not None
+            earlier = clock.from_key(before.end)
+            warnings = warnings + [
+                f"TARGET CHANGED: {rt.local_text} is not reachable ({err.message}); "
+                f"planning to the nearest earlier point {earlier.local_text} instead (--or-earlier)"
+            ]
+            return _time_plan(lin, clock, target, earlier, PlanOptions(opts.tail, False, opts.family_guid), warnings, stop=stop)
+        raise err
+    stop_clause = Stop(StopKind.STOPAT, rt.local_text, utc=rt.utc_text) if stop else None
+    label = (
+        f"{rt.local_text} server-local" + (f" ({rt.utc_text})" if rt.utc_text else "")
+        + (": the latest commit at or before it" if stop else "")
+    )
+    return _build(lin, clock, target, rt, res.best, stop_clause, None, warnings, label, rt, stop_all=True)
+
+
+def _tail_anchor(lin: Lineage) -> tuple[int, BackupSet]:
+    """Where a tail-log backup would begin: the end of the last log backup (or newest data backup)."""
+    usable = [s for s in lin.sets if s.backup_set_uuid not in lin.unavailable]
+    logs = [s for s in usable if s.type is BackupType.LOG and not s.is_copy_only]
+    newest = max(usable, key=lambda s: (lin.finish_key(s), s.last_lsn))
+    if logs:
+        last_log = max(logs, key=lambda s: s.last_lsn)
+        return last_log.last_lsn.value, newest
+    return newest.last_lsn.value, newest
+
+
+def _tail_plan(lin: Lineage, clock: Clock, target: RecoveryTarget, rt: ResolvedTime | None, opts: PlanOptions,
+               warnings: list[str]) -> Plan:
+    anchor, newest = _tail_anchor(lin)
+    if newest.is_simple:
+        lp = clock.from_key(_last_point(lin))  # type: ignore[arg-type]
+        raise NotRecoverable(
+            f"the target is after the last backup and the database was in SIMPLE recovery: no tail-log backup exists",
+            hint="restore to the latest backup instead (--latest)",
+            nearest_before=PointInfo(lp.local_text, lp.utc_text), code="NO_TAIL_IN_SIMPLE",
+        )
+    res = _search(lin, Goal(exact_end=anchor), lambda b: True, lambda b: b.last_lsn.value >= anchor)
+    if res.best is None:
+        windows = recoverable_windows(lin)
+        lp = clock.from_key(windows[-1].end) if windows else None
+        raise NotRecoverable(
+            f"a tail-log backup would begin at LSN {anchor}, but no chain of backups reaches that LSN",
+            hint="the log chain is broken before the end; see validate's LOG_GAP findings",
+            lsn=anchor, nearest_before=PointInfo(lp.local_text, lp.utc_text) if lp else None, code="TAIL_UNREACHABLE",
+        )
+    stop = Stop(StopKind.STOPAT, rt.local_text, utc=rt.utc_text) if rt is not None else None
+    label = (f"{rt.local_text} server-local" + (f" ({rt.utc_text})" if rt.utc_text else "") + ", from the tail of the log"
+             if rt is not None else "the end of the tail-log backup (everything the database holds now)")
+    warnings = warnings + ["the plan needs a tail-log backup of the source database: it must still be reachable, "
+                           "and BACKUP LOG ... WITH NORECOVERY leaves it RESTORING (use NO_TRUNCATE if it is damaged)"]
+    return _build(lin, clock, target, rt, res.best, stop, anchor, warnings, label, rt, stop_all=True)
+
+
+def _tail_backup_step(lin: Lineage) -> Step:
+    return Step(Action.BACKUP_TAIL_LOG, None,
+                "back up the tail of the log WITH NORECOVERY first: it protects every transaction since the last "
+                "log backup and stops further changes (restore-rules B.12; NO_TRUNCATE for a damaged database)")
+
+
+def _with_tail_backup(plan: Plan, lin: Lineage) -> Plan:
+    steps = (_tail_backup_step(lin),) + plan.steps
+    return Plan(plan.database_name, plan.lineage_key, plan.family_guid, plan.target, plan.target_time, steps,
+                plan.recovery_point, plan.recovery_time, plan.warnings + ("--tail always: the tail of the log is backed up first for safety, "
+                "but the target is covered by existing backups, so the tail is not restored",), plan.bytes_read)
+
+
+def _build(lin: Lineage, clock: Clock, target: RecoveryTarget, rt: ResolvedTime | None, best: _Best, stop: Stop | None,
+           tail_anchor: int | None, warnings: list[str], label: str, recovery_time: ResolvedTime | None, *, stop_all: bool) -> Plan:
+    steps: list[Step] = []
+    if tail_anchor is not None:
+        steps.append(_tail_backup_step(lin))
+    full, diff = best.full, best.diff
+    why_full = (
+        f"full backup finished {fmt_time(full.backup_finish_date)}"
+        + (" (copy-only: it starts the chain but is never a differential base)" if full.is_copy_only else "")
+        + ("; the base of the differential below" if diff else "")
+    )
+    steps.append(Step(Action.RESTORE_DATABASE, full, why_full))
+    if full.is_copy_only:
+        warnings.append(f"the plan starts from copy-only full {full.backup_set_uuid}")
+    if diff is not None:
+        steps.append(Step(Action.RESTORE_DATABASE, diff,
+                          f"latest usable differential on that full (differential_base_guid = {full.backup_set_uuid}); "
+                          "differentials are cumulative, so only one is needed"))
+    logs = best.path.logs() if best.path else []
+    for n, (log, stop_before) in enumerate(logs):
+        is_last = n == len(logs) - 1 and tail_anchor is None
+        if stop_before is not None:
+            step_stop = Stop(StopKind.STOPBEFOREMARK, f"lsn:{stop_before}")
+            why = (f"log on the old recovery fork, stopped just before LSN {stop_before}, where the next log "
+                   "switches to the new fork (restore-rules B.6)")
+        else:
+            step_stop = stop if (stop_all or is_last) else None
+            why = _why_log(log, n, is_last, full if diff is None else diff)
+        if log.has_bulk_logged_data:
+            warnings.append(f"log {log.backup_set_uuid} holds bulk-logged changes: no point-in-time stop inside it")
+        steps.append(Step(Action.RESTORE_LOG, log, why, step_stop))
+    if tail_anchor is not None:
+        steps.append(Step(Action.RESTORE_LOG, None,
+                          f"the tail-log backup taken in step 1: it begins at LSN {tail_anchor}, where the last log backup ends",
+                          stop, is_tail=True))
+    steps.append(Step(Action.RECOVER, None, "bring the database online (RESTORE ... WITH RECOVERY)"))
+    servers = {s.backup.server_name for s in steps if s.backup and s.backup.server_name}
+    if len(servers) > 1:
+        warnings.append("the plan uses backups taken on several servers (" + ", ".join(sorted(servers)) +
+                        "): expected for availability-group replicas; all files must be reachable from the target server")
+    for s in steps:
+        if s.backup and s.backup.has_incomplete_metadata:
+            warnings.append(f"backup {s.backup.backup_set_uuid} has incomplete metadata (a tail-log of a damaged database)")
+        if s.backup and s.backup.encryptor_thumbprint:
+            warnings.append(f"backup {s.backup.backup_set_uuid} is encrypted: the target server needs the certificate "
+                            f"or key with thumbprint {s.backup.encryptor_thumbprint}")
+    return Plan(
+        database_name=lin.database_name, lineage_key=lin.key, family_guid=full.family_guid, target=target,
+        target_time=rt, steps=tuple(steps), recovery_point=label, recovery_time=recovery_time,
+        warnings=tuple(dict.fromkeys(warnings)), bytes_read=best.nbytes,
+    )
+
+
+def _why_log(log: BackupSet, n: int, is_last: bool, base: BackupSet) -> str:
+    if n == 0:
+        text = f"first log after the {base.type.label} backup: it contains LSN {base.last_lsn}, the redo point"
+    else:
+        text = f"next log in the chain (first_lsn {log.first_lsn})"
+    if is_last:
+        text += "; the first log whose coverage reaches the target, so nothing is restored after it"
+    return text

@@ -1,0 +1,151 @@
+"""Recovery targets: one value, checked once at the edge, resolved against a lineage's clock."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from restoreplan.core.errors import UsageError
+from restoreplan.core.history import Lineage
+from restoreplan.core.lsn import LSN
+
+
+class TargetKind(StrEnum):
+    TIME = "time"
+    LATEST = "latest"
+    LSN = "lsn"
+    MARK = "mark"
+    BEFORE_MARK = "before_mark"
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryTarget:
+    """What the DBA asked for. ``time`` is naive (server-local) or aware (an explicit offset)."""
+
+    kind: TargetKind
+    time: datetime | None = None
+    lsn: LSN | None = None
+    mark: str | None = None
+    after: datetime | None = None
+
+    @classmethod
+    def at(cls, when: datetime) -> RecoveryTarget:
+        return cls(TargetKind.TIME, time=when)
+
+    @classmethod
+    def latest(cls) -> RecoveryTarget:
+        return cls(TargetKind.LATEST)
+
+    @classmethod
+    def at_lsn(cls, lsn: LSN) -> RecoveryTarget:
+        return cls(TargetKind.LSN, lsn=lsn)
+
+    @classmethod
+    def at_mark(cls, name: str, after: datetime | None = None, *, before: bool = False) -> RecoveryTarget:
+        if not name.strip():
+            raise UsageError("a mark name cannot be empty")
+        return cls(TargetKind.BEFORE_MARK if before else TargetKind.MARK, mark=name, after=after)
+
+    def describe(self) -> str:
+        if self.kind is TargetKind.TIME:
+            return f"time {self.time}"
+        if self.kind is TargetKind.LATEST:
+            return "the latest reachable point"
+        if self.kind is TargetKind.LSN:
+            return f"LSN {self.lsn}"
+        prefix = "before mark" if self.kind is TargetKind.BEFORE_MARK else "mark"
+        return f"{prefix} {self.mark!r}" + (f" after {self.after}" if self.after else "")
+
+
+def fmt_time(t: datetime | None) -> str | None:
+    if t is None:
+        return None
+    return t.strftime("%Y-%m-%d %H:%M:%S") + (f".{t.microsecond // 1000:03d}" if t.microsecond else "")
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedTime:
+    """A point in time on a lineage's clock: server-local, UTC (when known), and the compare key."""
+
+    local: datetime
+    utc: datetime | None
+    key: datetime
+
+    @property
+    def local_text(self) -> str:
+        return fmt_time(self.local) or ""
+
+    @property
+    def utc_text(self) -> str | None:
+        return None if self.utc is None else (fmt_time(self.utc) or "") + "Z"
+
+
+class Clock:
+    """Server-local <-> UTC for one lineage, from the backups' own time_zone values."""
+
+    def __init__(self, lineage: Lineage) -> None:
+        self.utc_mode = lineage.utc
+        pairs = sorted(
+            (s.start_utc, s.time_zone) for s in lineage.sets if s.start_utc is not None and s.time_zone is not None
+        )
+        self._times = [p[0] for p in pairs]
+        self._offsets = [p[1] for p in pairs]
+
+    def offset_at(self, utc: datetime) -> int | None:
+        """The offset (15-minute units) in force at a UTC instant, from the nearest backup."""
+        if not self._times:
+            return None
+        i = bisect.bisect_right(self._times, utc)
+        if i == 0:
+            return self._offsets[0]
+        if i == len(self._times):
+            return self._offsets[-1]
+        before, after = self._times[i - 1], self._times[i]
+        return self._offsets[i - 1] if utc - before <= after - utc else self._offsets[i]
+
+    def _valid(self, utc: datetime, offset: int) -> bool:
+        i = bisect.bisect_right(self._times, utc)
+        neighbours = set()
+        if i > 0:
+            neighbours.add(self._offsets[i - 1])
+        if i < len(self._times):
+            neighbours.add(self._offsets[i])
+        return offset in neighbours
+
+    def resolve(self, when: datetime) -> ResolvedTime:
+        """Resolve a naive (server-local) or aware time; DST ambiguity is a usage error."""
+        if when.tzinfo is not None:
+            utc = (when - when.utcoffset()).replace(tzinfo=None)  # type: ignore[operator]
+            if not self.utc_mode:
+                raise UsageError(
+                    f"{when.isoformat()} has an offset, but the history has no time_zone for every backup",
+                    hint="give the time as server-local time without an offset",
+                )
+            off = self.offset_at(utc) or 0
+            return ResolvedTime(utc + timedelta(minutes=15 * off), utc, utc)
+        if not self.utc_mode:
+            return ResolvedTime(when, None, when)
+        candidates = {
+            when - timedelta(minutes=15 * off) for off in set(self._offsets) if self._valid(when - timedelta(minutes=15 * off), off)
+        }
+        if len(candidates) > 1:
+            raise UsageError(
+                f"{when} is ambiguous in server-local time (a DST change repeats that hour)",
+                hint="give an explicit offset, e.g. 2024-11-03T01:30:00-05:00, or Z for UTC",
+            )
+        if not candidates:
+            raise UsageError(
+                f"{when} does not exist in server-local time (a DST change skips that hour)",
+                hint="give an explicit offset, or a time outside the skipped hour",
+            )
+        utc = candidates.pop()
+        return ResolvedTime(when, utc, utc)
+
+    def from_key(self, key: datetime) -> ResolvedTime:
+        """A compare key back to local and UTC."""
+        if not self.utc_mode:
+            return ResolvedTime(key, None, key)
+        off = self.offset_at(key) or 0
+        return ResolvedTime(key + timedelta(minutes=15 * off), key, key)

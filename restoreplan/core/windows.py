@@ -1,0 +1,140 @@
+"""Recoverable windows: every time T for which a plan (without a tail-log) exists.
+
+T is inside a window exactly when ``plan --at T --tail never`` succeeds. Windows are closed
+intervals on the lineage's clock; isolated points (a SIMPLE-recovery data backup, the end of a
+bulk-logged log) are windows whose start equals their end.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime
+
+from restoreplan.core.history import Lineage, LogRun, forks_match
+from restoreplan.core.model import BackupSet
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    start: datetime
+    end: datetime
+
+    def __contains__(self, t: object) -> bool:
+        return isinstance(t, datetime) and self.start <= t <= self.end
+
+
+def data_starts(lin: Lineage) -> list[tuple[BackupSet, BackupSet | None]]:
+    """Every restorable (full, differential-or-None) pair."""
+    out: list[tuple[BackupSet, BackupSet | None]] = []
+    for full in lin.fulls:
+        out.append((full, None))
+        if full.is_copy_only:
+            continue  # a copy-only full is never a differential base (B.5)
+        for diff in lin.diffs_for(full):
+            if diff.last_lsn > full.last_lsn:
+                out.append((full, diff))
+    return out
+
+
+def _subtract(start: datetime, end: datetime, holes: list[tuple[datetime, datetime]]) -> list[Window]:
+    """[start, end] minus open intervals."""
+    pieces = [Window(start, end)]
+    for lo, hi in holes:
+        nxt: list[Window] = []
+        for w in pieces:
+            if hi <= w.start or lo >= w.end:
+                nxt.append(w)
+                continue
+            if w.start <= lo:
+                nxt.append(Window(w.start, lo))
+            if hi <= w.end:
+                nxt.append(Window(hi, w.end))
+        pieces = nxt
+    return pieces
+
+
+def _run_cover(run: LogRun, i: int, t_entry: datetime) -> list[Window]:
+    """What entering ``run`` at log i, with the database at time t_entry, makes reachable."""
+    holes: list[tuple[datetime, datetime]] = []
+    for k in run.bulk:
+        if k < i:
+            continue
+        prev = run.reach[k - 1] if k > i else t_entry
+        holes.append((prev, run.reach[k]))
+    first = run.logs[i]
+    if first.spans_fork and run.start_key[i] > t_entry:
+        holes.append((t_entry, run.start_key[i]))
+    return _subtract(t_entry, run.reach[-1], holes)
+
+
+def merge(windows: list[Window]) -> list[Window]:
+    out: list[Window] = []
+    for w in sorted(windows, key=lambda w: (w.start, w.end)):
+        if out and w.start <= out[-1].end:
+            if w.end > out[-1].end:
+                out[-1] = Window(out[-1].start, w.end)
+        else:
+            out.append(w)
+    return out
+
+
+def recoverable_windows(lin: Lineage) -> list[Window]:
+    """All recoverable windows of a lineage, merged and sorted."""
+    found: list[Window] = []
+    starts = sorted(
+        data_starts(lin), key=lambda fd: lin.finish_key(fd[1] or fd[0])
+    )
+    best_entry: dict[int, int] = {}  # id(run) -> smallest entry index already expanded
+    for full, diff in starts:
+        last = diff or full
+        if diff is not None and lin.finish_key(diff) < lin.finish_key(full):
+            continue
+        t0 = lin.finish_key(last)
+        found.append(Window(t0, t0))
+        if last.is_simple:
+            continue
+        queue: deque[tuple[int, str | None, bool, datetime]] = deque(
+            [(last.last_lsn.value, last.last_recovery_fork_guid, True, t0)]
+        )
+        seen: set[tuple[int, str | None]] = set()
+        while queue:
+            p, fork, from_data, t = queue.popleft()
+            if (p, fork) in seen:
+                continue
+            seen.add((p, fork))
+            for run, i in lin.runs_containing(p):
+                if not run.accepts(i, p, fork):
+                    continue
+                if run.logs[i].begins_log_chain and not from_data:
+                    continue
+                prev = best_entry.get(id(run))
+                if prev is not None and prev <= i and not run.logs[i].spans_fork:
+                    continue  # an earlier entry already covered everything from here on
+                best_entry[id(run)] = i if prev is None else min(prev, i)
+                found.extend(_run_cover(run, i, t))
+                queue.append((run.end, run.exit_fork, False, run.reach[-1]))
+                for span in lin.spanning:
+                    s_first = span.first_lsn.value
+                    if not (run.first[i] <= s_first < run.end) or s_first < p:
+                        continue
+                    if not forks_match(fork, span.first_recovery_fork_guid):
+                        continue
+                    j = run.index_containing(s_first)
+                    if j is None or j < i or run.first[j] == s_first:
+                        continue
+                    queue.append((s_first, fork, False, run.reach[j - 1] if j > i else t))
+    return merge(found)
+
+
+def locate(windows: list[Window], t: datetime) -> tuple[Window | None, Window | None, Window | None]:
+    """(window holding t, nearest window before, nearest window after)."""
+    before = after = None
+    for w in windows:
+        if t in w:
+            return w, None, None
+        if w.end < t:
+            before = w
+        elif w.start > t and after is None:
+            after = w
+    return None, before, after

@@ -1,0 +1,1 @@
+"""Reports: plans and findings as tables, JSON, CSV, Markdown and HTML."""

@@ -1,0 +1,163 @@
+"""Assemble a History from every input the user named (the edge between sources and the core)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib import resources
+from typing import Any
+
+from restoreplan.core.errors import InputError
+from restoreplan.core.history import History
+from restoreplan.core.lsn import LSN
+from restoreplan.core.model import BackupSet, DatabaseFile, LogMark
+from restoreplan.sources import values as v
+from restoreplan.sources.canonical import SetBuilder
+from restoreplan.sources.tabular import read_history_file, read_marks_file
+
+Progress = Callable[[str], None]
+
+
+@dataclass(slots=True)
+class LoadRequest:
+    history: list[str] = field(default_factory=list)
+    marks: list[str] = field(default_factory=list)
+    backup_files: list[str] = field(default_factory=list)
+    backups: list[str] = field(default_factory=list)
+    msdb: str | None = None
+    inventory: str | None = None
+    jobs: int = 4
+    input_format: str | None = None
+    check_files: bool = False
+    database: str | None = None
+    since: datetime | None = None
+    server_name: str | None = None
+    s3: Any = None  # restoreplan.sources.s3.S3Options
+
+
+@dataclass(slots=True)
+class Loaded:
+    history: History
+    origins: list[str]
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (source, message)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    used_sample: bool = False
+
+
+def sample_history_path() -> str:
+    return str(resources.files("restoreplan") / "data" / "sample_history.csv")
+
+
+def sample_marks_path() -> str:
+    return str(resources.files("restoreplan") / "data" / "sample_marks.csv")
+
+
+def _marks(records: list[dict[str, Any]], origin: str) -> list[LogMark]:
+    out = []
+    for row_no, r in enumerate(records, start=2):
+        try:
+            lsn = r.get("lsn")
+            out.append(LogMark(
+                database_name=v.text(r.get("database_name")) or "",
+                mark_name=v.text(r.get("mark_name")) or "",
+                lsn=LSN.parse(str(lsn)),
+                mark_time=v.parse_datetime(r.get("mark_time")) or datetime.min,
+                description=v.text(r.get("description")),
+            ))
+        except (v.ValueProblem, InputError) as exc:
+            msg = exc.message if isinstance(exc, InputError) else str(exc)
+            raise InputError(f"{origin}, row {row_no}: {msg}", hint="columns: database_name, mark_name, lsn, mark_time") from None
+    return out
+
+
+def _database_files(records: list[dict[str, Any]], origin: str) -> dict[str, list[DatabaseFile]]:
+    out: dict[str, list[DatabaseFile]] = {}
+    for row_no, r in enumerate(records, start=2):
+        try:
+            uuid = v.parse_guid(r.get("backup_set_uuid"))
+        except v.ValueProblem as exc:
+            raise InputError(f"{origin}, row {row_no}, column backup_set_uuid: {exc}") from None
+        logical, physical = v.text(r.get("logical_name")), v.text(r.get("physical_name"))
+        if not uuid or not logical or not physical:
+            raise InputError(f"{origin}, row {row_no}: backup_set_uuid, logical_name and physical_name are required")
+        out.setdefault(uuid, []).append(DatabaseFile(logical, physical, (v.text(r.get("file_type")) or "D").upper()))
+    return out
+
+
+def file_unavailability(sets: list[BackupSet], exists: Callable[[str], bool]) -> dict[str, str]:
+    """Sets with a family none of whose mirrors exists (one complete mirror per family suffices)."""
+    out: dict[str, str] = {}
+    for bs in sets:
+        missing = [
+            mirrors[0].physical_device_name
+            for mirrors in bs.families.values()
+            if not any(exists(m.physical_device_name) for m in mirrors)
+        ]
+        if missing:
+            out[bs.backup_set_uuid] = "missing file(s): " + ", ".join(missing)
+    return out
+
+
+def local_exists(path: str) -> bool:
+    if path.lower().startswith(("http://", "https://", "s3://")):
+        return True  # checked by the S3 source when it is the input
+    return os.path.exists(path)
+
+
+def load(req: LoadRequest, progress: Progress | None = None) -> Loaded:
+    builder = SetBuilder()
+    origins: list[str] = []
+    marks: list[LogMark] = []
+    failures: list[tuple[str, str]] = []
+    unreadable: list[tuple[str, str]] = []
+    used_sample = False
+    files = list(req.history)
+    if not (files or req.msdb or req.inventory or req.backups):
+        files = [sample_history_path()]
+        used_sample = True
+        if not req.marks:
+            req.marks = [sample_marks_path()]
+        if not req.backup_files:
+            req.backup_files = [str(resources.files("restoreplan") / "data" / "sample_backup_files.csv")]
+    for path in files:
+        read_history_file(path, builder, req.input_format)
+        origins.append(path)
+    if req.msdb or req.inventory:
+        from restoreplan.sources import msdb_odbc
+
+        results = []
+        if req.msdb:
+            results.append(msdb_odbc.read_msdb(req.msdb, database=req.database, since=req.since, server_name=req.server_name))
+        if req.inventory:
+            inv = msdb_odbc.read_inventory(req.inventory, jobs=req.jobs, database=req.database, since=req.since,
+                                           server_name=req.server_name)
+            results.extend(inv.results)
+            failures.extend(inv.failures)
+        for res in results:
+            builder.add_mappings(res.rows, f"msdb on {res.server}")
+            for uuid, dbf in res.database_files.items():
+                builder.add_database_files(uuid, dbf)
+            marks.extend(res.marks)
+            origins.append(f"msdb on {res.server}")
+    if req.backups:
+        from restoreplan.sources import backup_files
+
+        scans = backup_files.scan_sources(req.backups, s3=req.s3)
+        rows = backup_files.rows_for_history(scans)
+        unreadable.extend((s.name, s.error) for s in scans if s.error)
+        if rows:
+            builder.add_mappings(rows, "backup files")
+        origins.extend(req.backups)
+    for path in req.backup_files:
+        for uuid, dbf in _database_files(read_marks_file(path), path).items():
+            builder.add_database_files(uuid, dbf)
+    for path in req.marks:
+        marks.extend(_marks(read_marks_file(path), path))
+    sets = builder.build()
+    if not sets:
+        raise InputError("the inputs hold no backup sets", hint="check the export or the folder")
+    unavailable = file_unavailability(sets, local_exists) if req.check_files else {}
+    history = History.from_sets(sets, marks=marks, unavailable=unavailable)
+    return Loaded(history, origins, failures, unreadable, used_sample)
