@@ -22,7 +22,13 @@ from restoreplan.sources import values as v
 BACKUP_TYPES: dict[int, str] = {1: "D", 2: "L", 4: "F", 5: "I", 6: "G", 7: "P", 8: "Q"}
 # HEADERONLY DeviceType (2/102 disk, 5/105 tape, 7/107 virtual, 9/109 URL) -> msdb device_type
 DEVICE_TYPES: dict[int, int] = {2: 2, 102: 2, 5: 5, 105: 5, 7: 7, 107: 7, 9: 9, 109: 9}
-PATH_COLUMNS: tuple[str, ...] = ("BackupPath", "FileName", "FullName", "Path", "physical_device_name")
+PATH_COLUMNS: tuple[str, ...] = (
+    "BackupPath",
+    "FileName",
+    "FullName",
+    "Path",
+    "physical_device_name",
+)
 # Flags bits (restore-rules A.8), used only when the bit column itself is absent
 _FLAG_BITS: dict[str, int] = {
     "has_bulk_logged_data": 1,
@@ -58,7 +64,9 @@ def parse_lsn(raw: object) -> int | None:
             "export with PowerShell 7, or Select-Object @{n='FirstLsn';e={\"$($_.FirstLsn)\"}}"
         )
     try:
-        return LSN.parse(raw if isinstance(raw, int) and not isinstance(raw, bool) else str(raw)).value
+        return LSN.parse(
+            raw if isinstance(raw, int) and not isinstance(raw, bool) else str(raw)
+        ).value
     except InputError as exc:
         raise CellProblem(exc.message) from None
 
@@ -233,7 +241,9 @@ REQUIRED_HEADER: tuple[str, ...] = (
 def is_header(keys: Sequence[str]) -> bool:
     """Do these column names / keys look like a HEADERONLY result set?"""
     low = {k.lower() for k in keys}
-    return all(c.lower() in low for c in ("BackupSetGUID", "BackupType", "FirstLSN", "DatabaseName"))
+    return all(
+        c.lower() in low for c in ("BackupSetGUID", "BackupType", "FirstLSN", "DatabaseName")
+    )
 
 
 def _find(rec: Mapping[str, Any], names: tuple[str, ...]) -> tuple[str, Any] | None:
@@ -254,13 +264,17 @@ def convert_record(rec: Mapping[str, Any], where: str) -> dict[str, Any]:
         try:
             out[canonical] = parse(raw)
         except CellProblem as exc:
-            raise InputError(f"{where}, column {name}: {exc}", hint="is this a RESTORE HEADERONLY export?") from None
+            raise InputError(
+                f"{where}, column {name}: {exc}", hint="is this a RESTORE HEADERONLY export?"
+            ) from None
     flags_hit = _find(rec, ("Flags",))
     if flags_hit is not None and not v.is_null(flags_hit[1]):
         try:
             flags = int(str(flags_hit[1]).strip())
         except ValueError:
-            raise InputError(f"{where}, column Flags: not a whole number: {flags_hit[1]!r}") from None
+            raise InputError(
+                f"{where}, column Flags: not a whole number: {flags_hit[1]!r}"
+            ) from None
         for canonical, bit in _FLAG_BITS.items():
             if out.get(canonical) is None:
                 out[canonical] = bool(flags & bit)
@@ -272,7 +286,9 @@ def convert_record(rec: Mapping[str, Any], where: str) -> dict[str, Any]:
     for name in REQUIRED_HEADER:
         canonical = next(c for c, (names, _) in FIELDS.items() if name in names)
         if out.get(canonical) is None:
-            raise InputError(f"{where}, column {name}: value is missing", hint="this column is required")
+            raise InputError(
+                f"{where}, column {name}: value is missing", hint="this column is required"
+            )
     return out
 
 
@@ -319,7 +335,9 @@ def to_canonical(
         if not any((cell or "").strip() for cell in row):
             continue
         if len(row) > len(low):
-            raise InputError(f"{origin}, row {row_no}: {len(row)} cells but {len(low)} columns in the header")
+            raise InputError(
+                f"{origin}, row {row_no}: {len(row)} cells but {len(low)} columns in the header"
+            )
         rec = {name: (row[i] if i < len(row) else None) for i, name in enumerate(low)}
         converted.append(convert_record(rec, f"{origin}, row {row_no}"))
     return assign_media(converted)
