@@ -255,27 +255,27 @@ def _msdb_row(rec: dict[str, Any], where: str) -> dict[str, Any]:
     return out
 
 
+def _convert(record: object, where: str) -> list[dict[str, Any]]:
+    if not isinstance(record, Mapping):
+        raise InputError(f"{where}: expected an object, found {type(record).__name__}")
+    rec = _lower(record)
+    if all(c in rec for c in REQUIRED):
+        return [_msdb_row(rec, where)]
+    if ho.is_header(list(rec)):
+        return [ho.convert_record(rec, where)]
+    if is_history(list(rec)):
+        return _history_rows(rec, where)
+    raise InputError(
+        f"{where}: not a dbatools backup object (no FirstLsn/LastLsn/Database/Start/Path)",
+        hint="export Get-DbaDbBackupHistory, Get-DbaBackupInformation or Read-DbaBackupHeader",
+    )
+
+
 def to_canonical(records: list[dict[str, Any]], origin: str) -> list[dict[str, Any]]:
     """dbatools objects (parsed JSON, CSV or CLIXML records) -> canonical rows, one per file."""
     rows: list[dict[str, Any]] = []
     for row_no, record in enumerate(records, start=1):
-        where = f"{origin}, row {row_no}"
-        if not isinstance(record, Mapping):
-            raise InputError(f"{where}: expected an object, found {type(record).__name__}")
-        rec = _lower(record)
-        if all(c in rec for c in REQUIRED):
-            rows.append(_msdb_row(rec, where))
-        elif ho.is_header(list(rec)):
-            rows.append(ho.convert_record(rec, where))
-        elif is_history(list(rec)):
-            rows.extend(_history_rows(rec, where))
-        else:
-            raise InputError(
-                f"{where}: not a dbatools backup object (no FirstLsn/LastLsn/Database/Start/Path)",
-                hint="export Get-DbaDbBackupHistory, Get-DbaBackupInformation or Read-DbaBackupHeader",
-            )
-    if rows and all("family_sequence_number" in r and r["family_sequence_number"] for r in rows):
-        return rows
+        rows.extend(_convert(record, f"{origin}, row {row_no}"))
     return ho.assign_media(rows)
 
 
@@ -346,11 +346,7 @@ def csv_to_canonical(
         records.append((row_no, dict(zip(columns, row, strict=False))))
     out: list[dict[str, Any]] = []
     for row_no, rec in records:
-        try:
-            out.extend(to_canonical([rec], f"{origin}, row {row_no}"))
-        except InputError as exc:
-            # to_canonical numbers its own single record "row 1": drop that duplicate
-            raise InputError(exc.message.replace(", row 1", "", 1), hint=exc.hint) from None
+        out.extend(_convert(rec, f"{origin}, row {row_no}"))
     return ho.assign_media(out)
 
 
@@ -410,9 +406,14 @@ def _clixml_obj(el: ET.Element, refs: dict[str, Any]) -> Any:
     return to_string if to_string is not None else props  # BigInteger, Size ... -> their text
 
 
-def read_clixml(data: bytes, origin: str) -> list[dict[str, Any]]:
+def read_clixml(data: str | bytes, origin: str) -> list[dict[str, Any]]:
+    """Export-Clixml output (text or raw bytes) -> canonical rows."""
+    return to_canonical(clixml_records(data, origin), origin)
+
+
+def clixml_records(data: str | bytes, origin: str) -> list[dict[str, Any]]:
     """Export-Clixml output -> records. DTDs and entities are refused (no defusedxml here)."""
-    text = decode_text(data, origin)
+    text = decode_text(data, origin) if isinstance(data, bytes) else data.lstrip("\ufeff")
     if re.search(r"<!(DOCTYPE|ENTITY)", text, re.IGNORECASE):
         raise InputError(
             f"{origin}: XML with a DTD or entities is refused",

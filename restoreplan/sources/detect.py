@@ -18,11 +18,13 @@ FORMATS: tuple[str, ...] = (
 )
 
 
-def detect_format(header_or_keys: Sequence[str], *, is_json: bool, origin: str = "input") -> str:
+def detect_format(
+    header_or_keys: Sequence[str], *, is_json: bool, origin: str | None = None
+) -> str:
     """One of FORMATS, from a CSV header or the keys of the first JSON object.
 
     A first "column" starting with ``#TYPE`` (Export-Csv) is dbatools-csv; one starting with
-    ``<`` (XML) is dbatools-clixml.
+    ``<`` (XML) is dbatools-clixml. The error names ``origin`` (the file) when given.
     """
     keys = [str(k).strip().lstrip("\ufeff") for k in header_or_keys]
     first = keys[0] if keys else ""
@@ -40,7 +42,7 @@ def detect_format(header_or_keys: Sequence[str], *, is_json: bool, origin: str =
     shown = ", ".join(keys[:12]) + (", ..." if len(keys) > 12 else "")
     missing = [c for c in REQUIRED if c not in low]
     raise InputError(
-        f"{origin}: unknown history format ({'keys' if is_json else 'columns'}: {shown or 'none'})",
+        f"{origin + ': ' if origin else ''}unknown history format ({'keys' if is_json else 'columns'}: {shown or 'none'})",
         hint=(
             f"msdb exports need {', '.join(missing)}; HEADERONLY needs BackupSetGUID, BackupType, "
             "FirstLSN, DatabaseName and a BackupPath column; or pass --input-format "

@@ -309,8 +309,10 @@ def assign_media(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             continue
         family = row.get("family_sequence_number") or len({f for f, _ in files.values()}) + 1
         mirror_key = (key[0], key[1], family)
-        mirror = mirrors.get(mirror_key, -1) + 1
-        mirrors[mirror_key] = mirror
+        mirror = row.get("mirror")
+        if mirror is None:
+            mirror = mirrors.get(mirror_key, -1) + 1
+        mirrors[mirror_key] = max(mirror, mirrors.get(mirror_key, -1))
         files[path] = (family, mirror)
         out.append({**row, "family_sequence_number": family, "mirror": mirror})
     return out
