@@ -144,8 +144,24 @@ def search_logs(
                         heap,
                         (cost, nbytes + run.bytes_between(i, k), counter, -1, None, False, t_entry, segs + (seg,)),
                     )
-            else:
-                last = len(run.logs) - 1
+            last = len(run.logs) - 1
+            # Leave the run early where another run takes over (copy-only or overlapping logs).
+            for j in lin.branch_points(run, i, (k - 1) if k is not None else last - 1):
+                counter += 1
+                heapq.heappush(
+                    heap,
+                    (
+                        steps + (j - i + 1),
+                        nbytes + run.bytes_between(i, j),
+                        counter,
+                        run.last[j],
+                        run.logs[j].last_recovery_fork_guid or cur_fork,
+                        False,
+                        run.reach[j],
+                        segs + (Segment(run, i, j),),
+                    ),
+                )
+            if k is None:
                 counter += 1
                 heapq.heappush(
                     heap,

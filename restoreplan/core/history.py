@@ -145,6 +145,24 @@ class Lineage:
             j -= 1
         return out
 
+    def branch_points(self, run: LogRun, i: int, hi: int) -> list[int]:
+        """Indexes j in [i, hi] after which another run could take over (a copy-only log, an
+        overlapping chain): the redo point ``run.last[j]`` lies inside some other run."""
+        if hi < i:
+            return []
+        lo_lsn, hi_lsn = run.last[i], run.last[hi]
+        out: set[int] = set()
+        j = bisect.bisect_right(self.run_starts, hi_lsn) - 1
+        while j >= 0 and self.run_max_end[j] > lo_lsn:
+            other = self.runs[j]
+            j -= 1
+            if other is run or other.end <= lo_lsn:
+                continue
+            a = bisect.bisect_left(run.last, other.start, lo=i, hi=hi + 1)
+            b = bisect.bisect_left(run.last, other.end, lo=i, hi=hi + 1)
+            out.update(range(a, b))
+        return sorted(out)
+
     def diffs_for(self, full: BackupSet) -> list[BackupSet]:
         return self.diffs_by_base.get(full.backup_set_uuid, [])
 

@@ -114,6 +114,8 @@ def recoverable_windows(lin: Lineage) -> list[Window]:
                 best_entry[id(run)] = i if prev is None else min(prev, i)
                 found.extend(_run_cover(run, i, t))
                 queue.append((run.end, run.exit_fork, False, run.reach[-1]))
+                for j in lin.branch_points(run, i, len(run.logs) - 2):
+                    queue.append((run.last[j], run.logs[j].last_recovery_fork_guid or fork, False, run.reach[j]))
                 for span in lin.spanning:
                     s_first = span.first_lsn.value
                     if not (run.first[i] <= s_first < run.end) or s_first < p:

@@ -1,0 +1,362 @@
+"""Chain validation: findings with a stable code, a severity and a hint (restore-rules B, F.8).
+
+Pure: a lineage in, findings out. Linear in the history: one pass over the sets, one sweep over
+the logs (sorted by first_lsn), one call of ``recoverable_windows`` per lineage for time ranges.
+The planner is never called.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from restoreplan.core.history import History, Lineage
+from restoreplan.core.lsn import LSN
+from restoreplan.core.model import BackupSet, BackupType
+from restoreplan.core.target import Clock, ResolvedTime, fmt_time
+from restoreplan.core.windows import Window, recoverable_windows
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+#: every code and its fixed severity (docs/validate-audit.md explains each)
+CODES: dict[str, Severity] = {
+    "LOG_GAP": Severity.ERROR,
+    "MISSING_STRIPE": Severity.ERROR,
+    "MISSING_FILE": Severity.ERROR,
+    "DAMAGED_BACKUP": Severity.ERROR,
+    "ORPHAN_DIFFERENTIAL": Severity.ERROR,
+    "UNRESTORABLE_BASE": Severity.ERROR,
+    "NO_FULL_BACKUP": Severity.ERROR,
+    "STALE_FULL": Severity.ERROR,
+    "STALE_LOG": Severity.ERROR,
+    "CHAIN_RESTART": Severity.WARNING,
+    "BULK_LOGGED": Severity.WARNING,
+    "INCOMPLETE_METADATA": Severity.WARNING,
+    "DIFF_TOO_LARGE": Severity.WARNING,
+    "RECOVERY_FORK": Severity.INFO,
+    "ENCRYPTED": Severity.INFO,
+    "COPY_ONLY": Severity.INFO,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem or fact about a backup set (or a whole lineage when ``backup`` is None)."""
+
+    code: str
+    text: str
+    hint: str
+    backup: BackupSet | None = None
+    lsn: LSN | None = None  # the LSN SQL Server names (for LOG_GAP: "a log that includes LSN ...")
+    lost_from: ResolvedTime | None = None  # start of the time range that cannot be recovered
+    lost_to: ResolvedTime | None = None  # its end (None: up to the end of the history)
+    count: int = 1  # backups this finding stands for (ENCRYPTED groups by thumbprint)
+
+    @property
+    def severity(self) -> Severity:
+        return CODES[self.code]
+
+    @property
+    def message(self) -> str:
+        """The description, ending with the hint."""
+        return f"{self.text} Hint: {self.hint}"
+
+
+@dataclass(frozen=True, slots=True)
+class ValidateOptions:
+    """Thresholds; ``as_of`` is naive server-local, or aware (converted per lineage)."""
+
+    max_full_age: timedelta | None = None
+    max_log_age: timedelta | None = None
+    as_of: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LineageFindings:
+    """The findings of one lineage (one database incarnation)."""
+
+    lineage: Lineage = field(repr=False, compare=False)
+    findings: tuple[Finding, ...]
+    full_age: timedelta | None = None  # age of the newest restorable full at as_of
+    log_age: timedelta | None = None  # age of the newest usable log at as_of
+
+    @property
+    def database_name(self) -> str:
+        return self.lineage.database_name
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity is severity)
+
+
+def as_of_key(lin: Lineage, clock: Clock, when: datetime) -> datetime:
+    """``when`` on the lineage's compare clock. An aware time on a lineage without time zones is
+    taken as the wall-clock time in its own offset (the best guess for server-local)."""
+    if when.tzinfo is not None and not lin.utc:
+        return when.replace(tzinfo=None)
+    return clock.resolve(when).key
+
+
+def _t(bs: BackupSet) -> str:
+    return fmt_time(bs.backup_finish_date) or ""
+
+
+class _Collector:
+    def __init__(self, lin: Lineage, windows: list[Window]) -> None:
+        self.lin = lin
+        self.clock = Clock(lin)
+        self.windows = windows
+        self.window_starts = [w.start for w in windows]
+        self.out: list[Finding] = []
+
+    def add(self, code: str, text: str, hint: str, bs: BackupSet | None = None, **kw: object) -> None:
+        self.out.append(Finding(code, text, hint, bs, **kw))  # type: ignore[arg-type]
+
+    def lost_range(self, after: datetime) -> tuple[ResolvedTime, ResolvedTime | None] | None:
+        """From ``after`` to the next recoverable point; None when another path covers it."""
+        i = bisect.bisect_right(self.window_starts, after)
+        if i > 0 and self.windows[i - 1].end > after:
+            return None
+        nxt = self.windows[i].start if i < len(self.windows) else None
+        return self.clock.from_key(after), (self.clock.from_key(nxt) if nxt is not None else None)
+
+
+def _lost_text(rng: tuple[ResolvedTime, ResolvedTime | None] | None) -> str:
+    if rng is None:
+        return "No point in time is lost: another chain of backups covers this range."
+    start, end = rng
+    if end is None:
+        return f"Nothing after {start.local_text} can be recovered."
+    return f"Times from {start.local_text} to {end.local_text} cannot be recovered."
+
+
+def _set_findings(c: _Collector) -> None:
+    lin = c.lin
+    thumbs: dict[str, list[BackupSet]] = {}
+    for bs in lin.sets:
+        reason = lin.unavailable.get(bs.backup_set_uuid, "")
+        what = f"{bs.type.label} backup {bs.backup_set_uuid} (finished {_t(bs)})"
+        if bs.missing_families:
+            nums = ", ".join(str(n) for n in bs.missing_families)
+            c.add("MISSING_STRIPE", f"{what} was striped over {bs.media_family_count} media families, "
+                  f"but family {nums} is not recorded; RESTORE fails with error 3132.",
+                  "find the missing stripe file(s) and add them to the history, or take a new backup.", bs)
+        if reason.startswith("missing file(s):"):
+            c.add("MISSING_FILE", f"{what}: {reason} (no complete mirror of that media family is on disk).",
+                  "copy the file back from archive or tape, or take a new backup.", bs)
+        if bs.is_damaged:
+            c.add("DAMAGED_BACKUP", f"{what} is marked damaged (taken WITH CONTINUE_AFTER_ERROR); "
+                  "RESTORE fails with error 3182 unless CONTINUE_AFTER_ERROR is used, and then only salvages data.",
+                  "run DBCC CHECKDB on the database and take a new full backup.", bs)
+        if bs.has_incomplete_metadata:
+            c.add("INCOMPLETE_METADATA", f"{what} has incomplete metadata (a tail-log of a damaged database); "
+                  "the log itself is usable but file details may be missing.",
+                  "check the file list with RESTORE FILELISTONLY before relying on it.", bs)
+        if bs.has_bulk_logged_data and bs.type is BackupType.LOG:
+            c.add("BULK_LOGGED", f"{what} holds bulk-logged changes: no point-in-time stop inside it "
+                  "(error 4341); only its start and end are reachable.",
+                  "switch to FULL recovery after bulk loads and take a log backup right after each load.", bs)
+        if bs.encryptor_thumbprint:
+            thumbs.setdefault(bs.encryptor_thumbprint, []).append(bs)
+        if bs.is_copy_only and bs.type is BackupType.FULL:
+            c.add("COPY_ONLY", f"{what} is copy-only: it can start a restore with logs but is never a "
+                  "differential base; later differentials belong to the previous regular full.",
+                  "keep the regular full backups too; do not delete them because a copy-only full is newer.", bs)
+        elif bs.is_copy_only and bs.type is BackupType.LOG:
+            c.add("COPY_ONLY", f"{what} is a copy-only log: it does not truncate the log and is not part of "
+                  "the regular chain; it can only be the last log of a restore.",
+                  "keep the regular log backups; the copy-only log does not replace any of them.", bs)
+        if bs.type is BackupType.DIFF:
+            _diff_findings(c, bs, what)
+    for thumb, sets in thumbs.items():
+        last = sets[-1]
+        c.add("ENCRYPTED", f"{len(sets)} backup(s) are encrypted ({last.key_algorithm or 'algorithm unknown'}, "
+              f"{last.encryptor_type or 'encryptor unknown'}) with the certificate or key of thumbprint {thumb}; "
+              f"the latest is {last.backup_set_uuid} (finished {_t(last)}).",
+              f"make sure the target server has the certificate or asymmetric key with thumbprint {thumb} "
+              "(and its private key) before you need to restore.", last, count=len(sets))
+
+
+def _diff_findings(c: _Collector, bs: BackupSet, what: str) -> None:
+    lin = c.lin
+    base_id = bs.differential_base_guid
+    base = lin.by_uuid.get(base_id) if base_id else None
+    if base is None:
+        detail = (f"its base full {base_id} is not in the history" if base_id
+                  else "it names no differential base (multibased differential or an incomplete export)")
+        c.add("ORPHAN_DIFFERENTIAL", f"{what} cannot be restored: {detail}; RESTORE would fail with error 3136.",
+              "load the history that holds the base full (a longer --since, another server) or take a new full backup.", bs)
+        return
+    base_reason = lin.unavailable.get(base.backup_set_uuid)
+    if base_reason and base.type is BackupType.FULL:
+        c.add("UNRESTORABLE_BASE", f"{what} is based on full {base.backup_set_uuid} (finished {_t(base)}), "
+              f"which this tool cannot restore: {base_reason}.",
+              "restore the base with the tool that took it (VSS / snapshot software), or take a regular "
+              "(non-snapshot) full backup so later differentials have a usable base.", bs)
+
+
+def _log_findings(c: _Collector) -> None:
+    """The per-fork sweep: LOG_GAP, CHAIN_RESTART."""
+    lin = c.lin
+    bad_logs = sorted(
+        (s for s in lin.sets if s.type is BackupType.LOG and s.backup_set_uuid in lin.unavailable),
+        key=lambda s: s.first_lsn,
+    )
+    bad_firsts = [s.first_lsn.value for s in bad_logs]
+    simple_finishes = [lin.finish_key(s) for s in lin.sets if s.is_simple]
+    max_end: dict[str | None, BackupSet] = {}
+    for log in lin.logs:
+        if log.is_copy_only:
+            continue  # overlaps the regular chain; never a gap, never a bridge
+        entry = log.first_recovery_fork_guid or log.last_recovery_fork_guid
+        exit_ = log.last_recovery_fork_guid or log.first_recovery_fork_guid
+        candidates = list(max_end.values()) if entry is None else [
+            p for p in (max_end.get(entry), max_end.get(None)) if p is not None
+        ]
+        prev = max(candidates, key=lambda s: s.last_lsn, default=None)
+        what = f"log backup {log.backup_set_uuid} (first_lsn {log.first_lsn}, started {fmt_time(log.backup_start_date)})"
+        if log.begins_log_chain:
+            earlier_simple = simple_finishes and simple_finishes[0] < lin.start_key(log)
+            if prev is not None or earlier_simple:
+                after = lin.reach_key(prev) if prev is not None else max(
+                    t for t in simple_finishes if t < lin.start_key(log))
+                rng = c.lost_range(after)
+                c.add("CHAIN_RESTART", f"{what} begins a new log chain (begins_log_chain: the database was in "
+                      f"SIMPLE recovery or was recreated); no log before it can be chained to it. {_lost_text(rng)}",
+                      "keep the database in FULL recovery; after a switch back from SIMPLE take a full or "
+                      "differential backup at once.", log,
+                      lost_from=rng[0] if rng else None, lost_to=rng[1] if rng else None)
+        elif prev is not None and prev.last_lsn < log.first_lsn:
+            p = prev.last_lsn
+            rng = c.lost_range(lin.reach_key(prev))
+            j = bisect.bisect_right(bad_firsts, p.value)
+            holders = [s for s in bad_logs[:j] if s.last_lsn > p][-1:]
+            cause = (f" Log {holders[0].backup_set_uuid} holds that LSN but is unusable: "
+                     f"{lin.unavailable[holders[0].backup_set_uuid]}." if holders else
+                     " No log backup in the history holds it (deleted, never recorded, or taken elsewhere).")
+            c.add("LOG_GAP", f"the log chain is broken before {what}: no earlier log backup ends at or after "
+                  f"LSN {log.first_lsn}; the previous log {prev.backup_set_uuid} ends at LSN {p} "
+                  f"(finished {_t(prev)}). RESTORE LOG fails with error 4305: an earlier log backup that "
+                  f"includes LSN {p} is needed.{cause} {_lost_text(rng)}",
+                  f"find the log backup that contains LSN {p} (backup folders, archive, other servers); "
+                  "if it is gone, take a full or differential backup now so the chain is recoverable again.",
+                  log, lsn=p, lost_from=rng[0] if rng else None, lost_to=rng[1] if rng else None)
+        cur = max_end.get(exit_)
+        if cur is None or log.last_lsn > cur.last_lsn:
+            max_end[exit_] = log
+
+
+def _fork_findings(c: _Collector) -> None:
+    lin = c.lin
+    entered = {s.last_recovery_fork_guid for s in lin.spanning}
+    seen: set[str] = set()
+    for bs in lin.sets:
+        fork = bs.last_recovery_fork_guid
+        if bs.spans_fork:
+            c.add("RECOVERY_FORK", f"log backup {bs.backup_set_uuid} (finished {_t(bs)}) spans a recovery fork: "
+                  f"the database was restored WITH RECOVERY at LSN {bs.fork_point_lsn} and continued on fork "
+                  f"{fork}. Logs of the old fork after that LSN are on another recovery path (error 4330).",
+                  "plan restores after the fork from backups of the new fork; use --at times after the fork.", bs)
+        elif fork and fork not in seen and seen and fork not in entered:
+            c.add("RECOVERY_FORK", f"{bs.type.label} backup {bs.backup_set_uuid} (finished {_t(bs)}) is the first "
+                  f"on recovery fork {fork}; no log records the switch (the database was restored WITH RECOVERY).",
+                  "restores to times after the switch must start from backups of the new fork.", bs)
+        if fork:
+            seen.add(fork)
+
+
+def _age_findings(c: _Collector, opts: ValidateOptions) -> tuple[timedelta | None, timedelta | None]:
+    lin = c.lin
+    if opts.as_of is None:
+        return None, None
+    now = as_of_key(lin, c.clock, opts.as_of)
+    full = max(lin.fulls, key=lin.finish_key, default=None)
+    log = max(lin.logs, key=lin.reach_key, default=None)
+    full_age = now - lin.finish_key(full) if full else None
+    log_age = now - lin.reach_key(log) if log else None
+    if opts.max_full_age is not None and full is not None and full_age is not None and full_age > opts.max_full_age:
+        c.add("STALE_FULL", f"the newest restorable full backup {full.backup_set_uuid} finished {_t(full)}, "
+              f"{_age(full_age)} before {c.clock.from_key(now).local_text}; the limit is {_age(opts.max_full_age)}.",
+              "check the full-backup job (schedule, failures, disk space) and run it now.", full)
+    newest = lin.sets[-1] if lin.sets else None
+    if opts.max_log_age is not None and newest is not None and not newest.is_simple:
+        if log is None:
+            c.add("STALE_LOG", "the database has no usable log backup at all; point-in-time recovery is impossible.",
+                  "schedule log backups (e.g. every 15 minutes) or set the database to SIMPLE recovery "
+                  "if point-in-time recovery is not needed.")
+        elif log_age is not None and log_age > opts.max_log_age:
+            c.add("STALE_LOG", f"the newest log backup {log.backup_set_uuid} finished {_t(log)}, {_age(log_age)} "
+                  f"before {c.clock.from_key(now).local_text}; the limit is {_age(opts.max_log_age)}. Everything "
+                  "since then would be lost if the server failed now.",
+                  "check the log-backup job and run it now.", log)
+    return full_age, log_age
+
+
+def _age(d: timedelta) -> str:
+    s = int(d.total_seconds())
+    sign = "-" if s < 0 else ""
+    s = abs(s)
+    days, s = divmod(s, 86400)
+    hours, s = divmod(s, 3600)
+    minutes = s // 60
+    if days:
+        return f"{sign}{days}d {hours}h"
+    if hours:
+        return f"{sign}{hours}h {minutes}m"
+    return f"{sign}{minutes}m"
+
+
+def _lineage_findings(c: _Collector) -> None:
+    lin = c.lin
+    if not lin.fulls:
+        fulls = [s for s in lin.sets if s.type is BackupType.FULL]
+        detail = ("; unusable fulls: " + "; ".join(f"{s.backup_set_uuid} ({lin.unavailable.get(s.backup_set_uuid)})"
+                                                    for s in fulls[-3:])) if fulls else ""
+        c.add("NO_FULL_BACKUP", f"{lin.database_name} has no restorable full backup in the history{detail}; "
+              "nothing can be restored.",
+              "take a full backup now (and check the history covers the last full: --since, retention).",
+              fulls[-1] if fulls else None)
+    diffs = [s for s in lin.sets if s.type is BackupType.DIFF and s.backup_set_uuid not in lin.unavailable]
+    if diffs:
+        diff = diffs[-1]
+        base = lin.by_uuid.get(diff.differential_base_guid or "")
+        if base is not None and base.backup_size and diff.backup_size and diff.backup_size * 2 > base.backup_size:
+            pct = 100 * diff.backup_size // base.backup_size
+            c.add("DIFF_TOO_LARGE", f"the latest differential {diff.backup_set_uuid} (finished {_t(diff)}) is "
+                  f"{pct}% of its base full {base.backup_set_uuid}; a restore reads both.",
+                  "take a new full backup: differentials keep growing until the next full.", diff)
+
+
+def validate_lineage(lin: Lineage, opts: ValidateOptions | None = None,
+                     windows: list[Window] | None = None) -> LineageFindings:
+    """Every finding of one lineage (``windows`` may be passed when already computed)."""
+    opts = opts or ValidateOptions()
+    c = _Collector(lin, recoverable_windows(lin) if windows is None else windows)
+    _lineage_findings(c)
+    _set_findings(c)
+    _log_findings(c)
+    _fork_findings(c)
+    full_age, log_age = _age_findings(c, opts)
+    order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+    findings = sorted(c.out, key=lambda f: (order[f.severity], f.backup.backup_finish_date if f.backup
+                                            else datetime.min, f.code))
+    return LineageFindings(lin, tuple(findings), full_age, log_age)
+
+
+def lineages_for(history: History, database: str | None) -> list[Lineage]:
+    """The lineages to check, in name then time order."""
+    lins: Iterable[Lineage] = history.lineages_named(database) if database else history.lineages.values()
+    return sorted(lins, key=lambda lin: (lin.database_name.casefold(), lin.first_time))
+
+
+def validate_history(history: History, opts: ValidateOptions | None = None,
+                     database: str | None = None) -> list[LineageFindings]:
+    """Findings of every lineage (or of the lineages named ``database``)."""
+    return [validate_lineage(lin, opts) for lin in lineages_for(history, database)]
