@@ -1,0 +1,1 @@
+"""Backup strategy what-if: measure a lineage, simulate schedules, advise on the next full."""
