@@ -16,7 +16,13 @@ from datetime import datetime, time, timedelta
 
 from restoreplan.core.history import Lineage
 from restoreplan.core.model import BackupType
-from restoreplan.core.strategy.schedule import ALL_DAYS, MAX_INTERVAL, MIN_INTERVAL, Cadence, Schedule
+from restoreplan.core.strategy.schedule import (
+    ALL_DAYS,
+    MAX_INTERVAL,
+    MIN_INTERVAL,
+    Cadence,
+    Schedule,
+)
 
 
 @dataclass(frozen=True, slots=True)

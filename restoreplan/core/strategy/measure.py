@@ -156,7 +156,7 @@ def measure_lineage(lineage: Lineage) -> Measures:
                 _spread(a, b, float(log.backup_size), hb, hs, wb, ws)
     observed = sum(hs)
     start = sizes[0].at if sizes else first
-    r, a = fit_change_rate(points)
+    rate, linear = fit_change_rate(points)
     return Measures(
         database_name=lineage.database_name,
         lineage_key=lineage.key,
@@ -173,8 +173,8 @@ def measure_lineage(lineage: Lineage) -> Measures:
         log_by_hour=tuple(b / s * 3600 if s > 0 else None for b, s in zip(hb, hs, strict=True)),
         log_by_weekday=tuple(b / s * 3600 if s > 0 else None for b, s in zip(wb, ws, strict=True)),
         diff_points=tuple(points),
-        change_rate=r,
-        change_rate_linear=a,
+        change_rate=rate,
+        change_rate_linear=linear,
         compression=Compression(*(_ratio(*comp[t]) for t in (BackupType.FULL, BackupType.DIFF, BackupType.LOG))),
         backup_rate=rate_bytes / rate_secs if rate_secs > 0 else None,
         log_seconds_observed=observed,
