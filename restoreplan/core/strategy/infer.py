@@ -3,7 +3,8 @@
 Rules (documented in docs/strategy.md): copy-only backups are ignored. For each kind, the median
 gap between consecutive starts decides the form: under 18 hours, an interval (the median gap
 rounded to the minute); up to 36 hours, ``daily``; longer, the weekdays seen on at least half of
-the weeks the history covers (at least once). The time of day is the most common HH:MM.
+the weeks the history covers, or, in a history shorter than two weeks, the most common weekday
+(the latest on a tie). The time of day is the most common HH:MM.
 """
 
 from __future__ import annotations
@@ -52,9 +53,13 @@ def infer_cadence(starts: Sequence[datetime], window: timedelta) -> Cadence | No
         return Cadence.every(iv)
     if gap <= 36 * 3600:
         return Cadence.on(ALL_DAYS, _mode_time(starts))
-    weeks = max(1.0, window / timedelta(days=7))
+    weeks = window / timedelta(days=7)
     seen = Counter(t.weekday() for t in starts)
-    days = {d for d, n in seen.items() if n >= max(1.0, weeks / 2)} or {seen.most_common(1)[0][0]}
+    if weeks < 2:  # too short to tell a second weekday from a one-off: the most common, latest wins
+        top = max(seen.values())
+        days = {next(t.weekday() for t in reversed(starts) if seen[t.weekday()] == top)}
+    else:
+        days = {d for d, n in seen.items() if n >= weeks / 2} or {seen.most_common(1)[0][0]}
     return Cadence.on(days, _mode_time([t for t in starts if t.weekday() in days]))
 
 
@@ -73,7 +78,15 @@ def infer_schedule(lineage: Lineage, name: str = "current") -> Inferred:
         return Inferred(None, ("no full backup (copy-only excluded): the current schedule cannot be inferred",))
     if len(starts[BackupType.FULL]) == 1:
         notes.append("one full only: assumed weekly on its weekday")
+    elif full.interval is None and full.weekdays != ALL_DAYS and window < timedelta(days=14):
+        notes.append("history shorter than two weeks: the weekday of the fulls is a guess")
     diff = infer_cadence(starts[BackupType.DIFF], window)
+    if diff is not None and diff.interval is None and diff.weekdays != ALL_DAYS:
+        # a differential is not taken when a full takes its slot: read diffs and fulls together
+        both = sorted(starts[BackupType.DIFF] + starts[BackupType.FULL])
+        merged = infer_cadence(both, window)
+        if merged is not None and merged.weekdays == ALL_DAYS:
+            diff = Cadence.on(ALL_DAYS, *diff.times)
     log = infer_cadence(starts[BackupType.LOG], window)
     if log is not None and log.interval is None:
         notes.append("logs are taken at most daily")
