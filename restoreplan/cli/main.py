@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "restoreplan.cli.validate_cmd",
     "restoreplan.cli.audit_cmd",
     "restoreplan.cli.strategy_cmd",
+    "restoreplan.cli.rds_cmd",
 ]
 
 DESCRIPTION = """Plan SQL Server restores from backup history: the minimal sequence of backups to reach a

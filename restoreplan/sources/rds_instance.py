@@ -1,0 +1,281 @@
+"""Amazon RDS instance-level recovery: automated backups (PITR) and snapshots (restore-rules D.6).
+
+Inputs are the saved JSON of ``aws rds describe-db-instances``, ``describe-db-snapshots`` and
+optionally ``describe-db-instance-automated-backups`` (or the same calls made live with boto3).
+Everything here is pure except :func:`fetch_live`. Times are UTC.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from restoreplan.core.errors import InputError, NotRecoverable, UsageError
+
+_IDENT = re.compile(r"^[A-Za-z](?!.*--)[A-Za-z0-9-]{0,62}(?<!-)$")
+
+
+def _utc(raw: Any) -> datetime | None:
+    """An AWS timestamp (ISO text with Z/offset, or a datetime) -> naive UTC."""
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, datetime):
+        dt = raw
+    else:
+        s = str(raw).strip()
+        if s.endswith("Z"):
+            s = s[:-1] + "+00:00"
+        try:
+            dt = datetime.fromisoformat(s)
+        except ValueError:
+            raise InputError(f"not an AWS timestamp: {raw!r}") from None
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(UTC).replace(tzinfo=None)
+    return dt
+
+
+def _z(dt: datetime | None) -> str | None:
+    return None if dt is None else dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def load_json_file(path: str) -> Any:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})",
+                         hint="save the output of aws rds describe-... --output json") from None
+
+
+def _instances(describe: Any) -> list[dict[str, Any]]:
+    if isinstance(describe, dict) and "DBInstances" in describe:
+        return list(describe["DBInstances"])
+    if isinstance(describe, dict) and "DBInstanceIdentifier" in describe:
+        return [describe]
+    if isinstance(describe, list):
+        return [d for d in describe if isinstance(d, dict)]
+    raise InputError("the describe-db-instances JSON has no DBInstances", hint="aws rds describe-db-instances --output json")
+
+
+def pick_instance(describe: Any, instance_id: str | None) -> dict[str, Any]:
+    found = _instances(describe)
+    if instance_id:
+        match = [d for d in found if str(d.get("DBInstanceIdentifier", "")).lower() == instance_id.lower()]
+        if not match:
+            names = ", ".join(str(d.get("DBInstanceIdentifier")) for d in found) or "(none)"
+            raise UsageError(f"instance {instance_id!r} is not in the describe-db-instances output", hint=f"instances: {names}")
+        return match[0]
+    if len(found) != 1:
+        raise UsageError("--instance is required: the describe output holds several instances")
+    return found[0]
+
+
+def _snapshots(snapshots: Any) -> list[dict[str, Any]]:
+    if snapshots is None:
+        return []
+    if isinstance(snapshots, dict):
+        return list(snapshots.get("DBSnapshots", []))
+    if isinstance(snapshots, list):
+        return [s for s in snapshots if isinstance(s, dict)]
+    raise InputError("the describe-db-snapshots JSON has no DBSnapshots")
+
+
+def _restore_window(automated: Any, instance_id: str) -> tuple[datetime | None, datetime | None]:
+    if not automated:
+        return None, None
+    items = automated.get("DBInstanceAutomatedBackups", []) if isinstance(automated, dict) else automated
+    for a in items:
+        if str(a.get("DBInstanceIdentifier", "")).lower() == instance_id.lower() and a.get("RestoreWindow"):
+            w = a["RestoreWindow"]
+            return _utc(w.get("EarliestTime")), _utc(w.get("LatestTime"))
+    return None, None
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The instance's point-in-time window: [earliest, latest] (UTC)."""
+
+    earliest: datetime | None
+    latest: datetime | None
+    earliest_source: str  # RestoreWindow | oldest automated snapshot | retention estimate | unknown
+
+    def contains(self, t: datetime) -> bool:
+        return self.earliest is not None and self.latest is not None and self.earliest <= t <= self.latest
+
+
+def restore_window(instance: dict[str, Any], snapshots: Any = None, automated: Any = None) -> Window:
+    """EarliestRestorableTime (RestoreWindow, else the oldest automated snapshot, else latest − retention)."""
+    ident = str(instance.get("DBInstanceIdentifier", ""))
+    early, late = _restore_window(automated, ident)
+    latest = late or _utc(instance.get("LatestRestorableTime"))
+    if early is not None:
+        return Window(early, latest, "RestoreWindow")
+    retention = int(instance.get("BackupRetentionPeriod") or 0)
+    if retention == 0:
+        return Window(None, None, "automated backups disabled (BackupRetentionPeriod 0)")
+    autos = [_utc(s.get("SnapshotCreateTime")) for s in _snapshots(snapshots)
+             if str(s.get("SnapshotType", "")).lower() == "automated" and s.get("Status", "available") == "available"
+             and str(s.get("DBInstanceIdentifier", ident)).lower() == ident.lower()]
+    autos_known = [a for a in autos if a is not None]
+    if autos_known:
+        return Window(min(autos_known), latest, "oldest automated snapshot")
+    if latest is not None:
+        created = _utc(instance.get("InstanceCreateTime"))
+        est = latest - timedelta(days=retention)
+        if created is not None and created > est:
+            est = created
+        return Window(est, latest, "estimate: LatestRestorableTime minus the retention period")
+    return Window(None, None, "unknown")
+
+
+def instance_summary(describe_json: Any, snapshots_json: Any = None, automated_json: Any = None,
+                     instance_id: str | None = None) -> dict[str, Any]:
+    """Retention, backup window, earliest/latest restorable time and snapshots (for audit)."""
+    inst = pick_instance(describe_json, instance_id)
+    ident = str(inst.get("DBInstanceIdentifier"))
+    win = restore_window(inst, snapshots_json, automated_json)
+    snaps = [s for s in _snapshots(snapshots_json)
+             if str(s.get("DBInstanceIdentifier", ident)).lower() == ident.lower()]
+    times = sorted(t for t in (_utc(s.get("SnapshotCreateTime")) for s in snaps) if t is not None)
+    return {
+        "instance": ident,
+        "engine": inst.get("Engine"),
+        "engine_version": inst.get("EngineVersion"),
+        "region": _region_of(inst),
+        "backup_retention_days": int(inst.get("BackupRetentionPeriod") or 0),
+        "preferred_backup_window": inst.get("PreferredBackupWindow"),
+        "preferred_maintenance_window": inst.get("PreferredMaintenanceWindow"),
+        "multi_az": bool(inst.get("MultiAZ")),
+        "storage_encrypted": bool(inst.get("StorageEncrypted")),
+        "earliest_restorable_utc": _z(win.earliest),
+        "earliest_source": win.earliest_source,
+        "latest_restorable_utc": _z(win.latest),
+        "snapshots": len(snaps),
+        "oldest_snapshot_utc": _z(times[0]) if times else None,
+        "newest_snapshot_utc": _z(times[-1]) if times else None,
+    }
+
+
+def _region_of(inst: dict[str, Any]) -> str | None:
+    arn = str(inst.get("DBInstanceArn") or "")
+    parts = arn.split(":")
+    if len(parts) > 4 and parts[3]:
+        return parts[3]
+    az = str(inst.get("AvailabilityZone") or "")
+    return az[:-1] if az and az[-1].isalpha() else None
+
+
+@dataclass(frozen=True, slots=True)
+class PitrDecision:
+    """How to get the instance back as of T: PITR inside the window, else the newest snapshot before T."""
+
+    instance: str
+    at_utc: datetime
+    method: str  # "pitr" | "snapshot"
+    window: Window
+    argv: tuple[str, ...]
+    reason: str
+    snapshot_id: str | None = None
+    snapshot_time: datetime | None = None
+
+    @property
+    def command(self) -> str:
+        return " ".join(shlex.quote(a) for a in self.argv)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "instance": self.instance, "at_utc": _z(self.at_utc), "method": self.method,
+            "inside_window": self.method == "pitr",
+            "earliest_restorable_utc": _z(self.window.earliest), "earliest_source": self.window.earliest_source,
+            "latest_restorable_utc": _z(self.window.latest), "snapshot": self.snapshot_id,
+            "snapshot_time_utc": _z(self.snapshot_time), "reason": self.reason, "argv": list(self.argv),
+            "command": self.command,
+        }
+
+
+def check_identifier(name: str) -> None:
+    """RDS DB instance identifier rules: 1-63 letters, digits, hyphens; a letter first; no -- or trailing -."""
+    if not _IDENT.match(name):
+        raise UsageError(f"{name!r} is not a valid DB instance identifier",
+                         hint="1-63 letters, digits or hyphens, starting with a letter, no '--', not ending in '-'")
+
+
+def decide_pitr(describe_json: Any, snapshots_json: Any, instance_id: str | None, at: datetime,
+                target_instance: str | None = None, automated_json: Any = None,
+                region: str | None = None) -> PitrDecision:
+    """PITR when T is in [earliest, latest]; else the newest available snapshot taken at or before T."""
+    at_utc = _utc(at)
+    assert at_utc is not None
+    inst = pick_instance(describe_json, instance_id)
+    ident = str(inst["DBInstanceIdentifier"])
+    target = target_instance or f"{ident}-restored-{at_utc:%Y%m%d%H%M}"[:63].rstrip("-")
+    check_identifier(target)
+    if target.lower() == ident.lower():
+        raise UsageError("the target instance must be new: PITR and snapshot restores always create a new instance",
+                         hint="choose another --target-instance")
+    win = restore_window(inst, snapshots_json, automated_json)
+    region = region or _region_of(inst)
+    tail = ["--region", region] if region else []
+    if win.contains(at_utc):
+        argv = ("aws", "rds", "restore-db-instance-to-point-in-time", "--source-db-instance-identifier", ident,
+                "--target-db-instance-identifier", target, "--restore-time", _z(at_utc) or "", *tail)
+        reason = (f"{_z(at_utc)} is inside the restorable window [{_z(win.earliest)}, {_z(win.latest)}] "
+                  f"(earliest from {win.earliest_source})")
+        return PitrDecision(ident, at_utc, "pitr", win, argv, reason)
+    if win.latest is not None and at_utc > win.latest:
+        why = f"{_z(at_utc)} is after LatestRestorableTime {_z(win.latest)} (logs reach S3 every 5 minutes)"
+    elif win.earliest is not None:
+        why = f"{_z(at_utc)} is before the earliest restorable time {_z(win.earliest)} ({win.earliest_source})"
+    else:
+        why = f"the instance has no point-in-time window ({win.earliest_source})"
+    snaps = []
+    for s in _snapshots(snapshots_json):
+        if str(s.get("DBInstanceIdentifier", ident)).lower() != ident.lower():
+            continue
+        if s.get("Status", "available") != "available":
+            continue
+        t = _utc(s.get("SnapshotCreateTime"))
+        if t is not None and t <= at_utc:
+            snaps.append((t, str(s.get("DBSnapshotIdentifier")), s))
+    if not snaps:
+        raise NotRecoverable(f"{why}, and no available snapshot of {ident} was taken at or before it",
+                             hint="choose a time inside the window", code="RDS_NO_SNAPSHOT")
+    t, snap_id, _ = max(snaps, key=lambda x: x[0])
+    argv = ("aws", "rds", "restore-db-instance-from-db-snapshot", "--db-instance-identifier", target,
+            "--db-snapshot-identifier", snap_id, *tail)
+    reason = f"{why}; the newest snapshot before it is {snap_id} taken {_z(t)} (changes after it are lost)"
+    return PitrDecision(ident, at_utc, "snapshot", win, argv, reason, snap_id, t)
+
+
+def fetch_live(instance_id: str, *, profile: str | None = None, region: str | None = None,
+               client: Any = None) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """describe-db-instances, describe-db-snapshots and describe-db-instance-automated-backups via boto3."""
+    if client is None:
+        try:
+            import boto3
+        except ImportError:
+            raise UsageError("live RDS calls need boto3", hint="pip install 'restoreplan[s3]', or pass --describe-json") from None
+        client = boto3.session.Session(profile_name=profile, region_name=region).client("rds")
+    describe = client.describe_db_instances(DBInstanceIdentifier=instance_id)
+    snaps: list[dict[str, Any]] = []
+    marker = None
+    while True:
+        kwargs: dict[str, Any] = {"DBInstanceIdentifier": instance_id}
+        if marker:
+            kwargs["Marker"] = marker
+        page = client.describe_db_snapshots(**kwargs)
+        snaps.extend(page.get("DBSnapshots", []))
+        marker = page.get("Marker")
+        if not marker:
+            break
+    try:
+        automated = client.describe_db_instance_automated_backups(DBInstanceIdentifier=instance_id)
+    except Exception:  # noqa: BLE001 - optional: older permissions may not allow it
+        automated = {}
+    return dict(describe), {"DBSnapshots": snaps}, dict(automated)
