@@ -184,23 +184,23 @@ def search_logs(
                     continue
                 if not forks_match(cur_fork, span.first_recovery_fork_guid):
                     continue
-                j = run.index_containing(s_first)
-                if j is None or j < i or run.first[j] == s_first:
+                js = run.index_containing(s_first)
+                if js is None or js < i or run.first[js] == s_first:
                     continue
-                if k is not None and k <= j:
+                if k is not None and k <= js:
                     continue
                 counter += 1
                 heapq.heappush(
                     heap,
                     (
-                        steps + (j - i + 1),
-                        nbytes + run.bytes_between(i, j),
+                        steps + (js - i + 1),
+                        nbytes + run.bytes_between(i, js),
                         counter,
                         s_first,
                         cur_fork,
                         False,
-                        run.reach[j - 1] if j > i else t_entry,
-                        segs + (Segment(run, i, j, stop_before=s_first),),
+                        run.reach[js - 1] if js > i else t_entry,
+                        segs + (Segment(run, i, js, stop_before=s_first),),
                     ),
                 )
     return None

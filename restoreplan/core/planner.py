@@ -177,8 +177,10 @@ def _explain_time(lin: Lineage, clock: Clock, rt: ResolvedTime, search: _Search)
             hint="choose a time at or after that log's start",
             backup_set_uuid=log.backup_set_uuid, nearest_before=nb, nearest_after=na, code="FORK_SPAN",
         )
-    if search.simple and not search.notes.stuck_at:
-        s = search.simple[0]
+    reached = search.notes.furthest_time
+    newest_simple = max(search.simple, key=lin.finish_key, default=None)
+    if newest_simple is not None and (reached is None or lin.finish_key(newest_simple) >= reached):
+        s = newest_simple
         return NotRecoverable(
             f"{when} is not reachable: the database was in SIMPLE recovery (backup {s.backup_set_uuid} "
             "has no log chain after it); only the end points of data backups are reachable",
@@ -327,18 +329,19 @@ def _tail_plan(lin: Lineage, clock: Clock, target: RecoveryTarget, rt: ResolvedT
     if newest.is_simple:
         lp = clock.from_key(_last_point(lin))  # type: ignore[arg-type]
         raise NotRecoverable(
-            f"the target is after the last backup and the database was in SIMPLE recovery: no tail-log backup exists",
+            "the target is after the last backup and the database was in SIMPLE recovery: no tail-log backup exists",
             hint="restore to the latest backup instead (--latest)",
             nearest_before=PointInfo(lp.local_text, lp.utc_text), code="NO_TAIL_IN_SIMPLE",
         )
     res = _search(lin, Goal(exact_end=anchor), lambda b: True, lambda b: b.last_lsn.value >= anchor)
     if res.best is None:
         windows = recoverable_windows(lin)
-        lp = clock.from_key(windows[-1].end) if windows else None
+        tail_lp = clock.from_key(windows[-1].end) if windows else None
         raise NotRecoverable(
             f"a tail-log backup would begin at LSN {anchor}, but no chain of backups reaches that LSN",
             hint="the log chain is broken before the end; see validate's LOG_GAP findings",
-            lsn=anchor, nearest_before=PointInfo(lp.local_text, lp.utc_text) if lp else None, code="TAIL_UNREACHABLE",
+            lsn=anchor, nearest_before=PointInfo(tail_lp.local_text, tail_lp.utc_text) if tail_lp else None,
+            code="TAIL_UNREACHABLE",
         )
     stop = Stop(StopKind.STOPAT, rt.local_text, utc=rt.utc_text) if rt is not None else None
     label = (f"{rt.local_text} server-local" + (f" ({rt.utc_text})" if rt.utc_text else "") + ", from the tail of the log"
@@ -382,6 +385,7 @@ def _build(lin: Lineage, clock: Clock, target: RecoveryTarget, rt: ResolvedTime 
     logs = best.path.logs() if best.path else []
     for n, (log, stop_before) in enumerate(logs):
         is_last = n == len(logs) - 1 and tail_anchor is None
+        step_stop: Stop | None
         if stop_before is not None:
             step_stop = Stop(StopKind.STOPBEFOREMARK, f"lsn:{stop_before}")
             why = (f"log on the old recovery fork, stopped just before LSN {stop_before}, where the next log "

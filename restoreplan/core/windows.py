@@ -122,10 +122,10 @@ def recoverable_windows(lin: Lineage) -> list[Window]:
                         continue
                     if not forks_match(fork, span.first_recovery_fork_guid):
                         continue
-                    j = run.index_containing(s_first)
-                    if j is None or j < i or run.first[j] == s_first:
+                    js = run.index_containing(s_first)
+                    if js is None or js < i or run.first[js] == s_first:
                         continue
-                    queue.append((s_first, fork, False, run.reach[j - 1] if j > i else t))
+                    queue.append((s_first, fork, False, run.reach[js - 1] if js > i else t))
     return merge(found)
 
 

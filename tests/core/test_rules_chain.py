@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from restoreplan.core.errors import NotRecoverable
+from restoreplan.core.plan import Plan
 from restoreplan.core.planner import PlanOptions, plan_restore
-from restoreplan.core.plan import Action, Plan
 from restoreplan.core.target import RecoveryTarget
 from tests.builders import diff, full, history, log, when, with_
 
@@ -81,8 +81,8 @@ def test_differential_follows_the_full_named_by_its_base_guid():
     f1 = full("10:00", 100, 120)
     f2 = full("11:00", 200, 220)
     d_on_f1 = diff("11:30", 300, 320, f1)  # taken... pointing at f1 (e.g. f2 was copy-only elsewhere)
-    l = log("11:45", 100, 400)
-    h = history(f1, f2, d_on_f1, l)
+    chain = log("11:45", 100, 400)
+    h = history(f1, f2, d_on_f1, chain)
     p = plan(h, "11:30")
     assert restored(p) == [f1.backup_set_uuid, d_on_f1.backup_set_uuid]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -300,7 +300,6 @@ def _dst_history():
     """US fall-back on 2026-11-01: 02:00 EDT (-16) becomes 01:00 EST (-20)."""
     sets = [full(datetime(2026, 10, 31, 23, 0), 100, 120, time_zone=-16)]
     lsn = 110
-    t = datetime(2026, 11, 1, 0, 0)
     offsets = []
     for i in range(12):  # every 15 minutes of UTC time from 04:00Z
         utc = datetime(2026, 11, 1, 4, 0) + timedelta(minutes=15 * i)
@@ -331,5 +330,5 @@ def test_explicit_offset_resolves_the_repeated_hour():
 
 def test_utc_target_with_z_is_converted_with_the_backups_offsets():
     h = _dst_history()
-    p = plan(h, datetime(2026, 11, 1, 4, 40, tzinfo=timezone.utc))
+    p = plan(h, datetime(2026, 11, 1, 4, 40, tzinfo=UTC))
     assert p.steps[-2].stop.value == "2026-11-01 00:40:00"

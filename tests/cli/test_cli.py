@@ -1,0 +1,155 @@
+"""The command line: exit codes, one-line errors, JSON schema, real-world export quirks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from restoreplan.cli.main import main
+from restoreplan.sources.columns import REQUIRED
+
+HEADER = list(REQUIRED) + ["family_guid", "time_zone", "position"]
+F = "11111111-1111-4111-8111-111111111111"
+ROWS = [
+    ["db", "aaaaaaaa-0000-4000-8000-000000000001", "D", "100", "120", "110", "0", "2026-01-05 09:59:00",
+     "2026-01-05 10:00:00", r"X:\b\full.bak", F, "0", "1"],
+    ["db", "aaaaaaaa-0000-4000-8000-000000000002", "L", "110", "150", "110", "110", "2026-01-05 10:14:50.123",
+     "2026-01-05 10:15:00.1234567", r"X:\b\log1.trn", F, "0", "1"],
+]
+
+
+def write(tmp_path: Path, rows=ROWS, header=HEADER, name="h.csv", encoding="utf-8", sep=",", extra_lines=()) -> str:
+    lines = [sep.join(header)] + [sep.join(r) for r in rows] + list(extra_lines)
+    p = tmp_path / name
+    p.write_text("\n".join(lines) + "\n", encoding=encoding)
+    return str(p)
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_plan_json_schema(tmp_path, capsys):
+    code, out, err = run(capsys, "plan", "--history", write(tmp_path), "--database", "db", "--at", "2026-01-05 10:10", "--format", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert set(doc) >= {"database", "family_guid", "target", "steps", "recovery_point", "warnings"}
+    assert [s["action"] for s in doc["steps"]] == ["restore_database", "restore_log", "recover"]
+    step = doc["steps"][1]
+    assert set(step) >= {"action", "backup_set_uuid", "backup_type", "files", "position", "first_lsn", "last_lsn",
+                         "stop_at", "backup_start_date", "backup_finish_date"}
+    assert step["first_lsn"] == "110" and step["files"] == [r"X:\b\log1.trn"] and step["stop_at"] == "2026-01-05 10:10:00"
+    assert doc["target"]["time_utc"] == "2026-01-05 10:10:00Z"
+
+
+def test_sqlcmd_export_quirks_are_tolerated(tmp_path, capsys):
+    dash = ",".join("-" * len(h) for h in HEADER)
+    rows = [r[:] for r in ROWS]
+    rows[0][10] = "NULL"  # family_guid NULL in one row only
+    rows[0][10] = F
+    path = tmp_path / "sqlcmd.csv"
+    text = "\n".join([",".join(HEADER), dash] + [",".join(r) for r in rows] + ["", "(2 rows affected)"]) + "\n"
+    path.write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))
+    code, out, err = run(capsys, "plan", "--history", str(path), "--database", "db", "--latest")
+    assert code == 0, err
+    assert "PLANNED" in out
+
+
+@pytest.mark.parametrize(
+    "mutate, expect",
+    [
+        (lambda h, r: (h[:2] + h[3:], [x[:2] + x[3:] for x in r]), "missing required column(s) type"),
+        (lambda h, r: (h, [r[0][:3] + ["12x"] + r[0][4:], r[1]]), "column first_lsn: not an LSN"),
+        (lambda h, r: (h, [r[0][:7] + ["yesterday-ish"] + r[0][8:], r[1]]), "column backup_start_date"),
+        (lambda h, r: (h, [r[0], r[0][:4] + ["999"] + r[0][5:]]), "conflicting rows"),
+        (lambda h, r: (h, [r[0][:3] + ["1.5e16"] + r[0][4:], r[1]]), "column first_lsn"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, mutate, expect):
+    header, rows = mutate(list(HEADER), [list(r) for r in ROWS])
+    code, out, err = run(capsys, "plan", "--history", write(tmp_path, rows, header), "--database", "db", "--latest")
+    assert code == 2
+    assert expect in err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+
+
+def test_empty_file_and_missing_file(tmp_path, capsys):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    code, _, err = run(capsys, "plan", "--history", str(empty), "--latest")
+    assert code == 2 and "empty" in err
+    code, _, err = run(capsys, "plan", "--history", str(tmp_path / "nope.csv"), "--latest")
+    assert code == 2 and "cannot read" in err
+
+
+def test_identical_rows_from_two_files_merge(tmp_path, capsys):
+    a = write(tmp_path, name="a.csv")
+    b = write(tmp_path, name="b.csv")
+    code, out, err = run(capsys, "plan", "--history", a, "--history", b, "--database", "db", "--latest", "--format", "json")
+    assert code == 0, err
+    assert len(json.loads(out)["steps"]) == 3
+
+
+def test_unreachable_target_exits_3_with_nearest_points(tmp_path, capsys):
+    code, out, err = run(capsys, "plan", "--history", write(tmp_path), "--database", "db", "--at", "2026-01-05 09:00")
+    assert code == 3
+    assert "nearest reachable after: 2026-01-05 10:00:00" in err
+    code, out, err = run(capsys, "plan", "--history", write(tmp_path), "-d", "db", "--at", "2026-01-05 09:00", "--format", "json")
+    assert code == 3 and json.loads(out)["error"]["code"] == "NO_FULL_BEFORE_TARGET"
+
+
+def test_unknown_database_exits_2_listing_names(tmp_path, capsys):
+    code, out, err = run(capsys, "plan", "--history", write(tmp_path), "--database", "nope", "--latest")
+    assert code == 2 and "databases: db" in err
+
+
+def test_usage_errors_exit_2(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["plan", "--at", "x", "--latest"])
+    assert e.value.code == 2
+    code, _, err = run(capsys, "plan", "--database", "Sales")
+    assert code == 2 and "--at" in err
+    code, _, err = run(capsys, "plan", "--database", "Sales", "--at", "not a time")
+    assert code == 2 and "cannot read" in err
+
+
+def test_bundled_sample_main_job(capsys):
+    code, out, err = run(capsys, "plan", "--database", "Sales", "--at", "2026-11-19 09:20:00")
+    assert code == 0, err
+    assert "PLANNED: Sales" in out and "1 full, 1 differential" in out
+    code, out, err = run(capsys, "script", "--database", "Sales", "--at", "2026-11-19 09:20:00")
+    assert code == 0 and ":On Error exit" in out and "STOPAT = N'2026-11-19 09:20:00'" in out
+    assert "MOVE N'Sales' TO" in out
+
+
+def test_sample_scenarios(capsys):
+    # the marked transaction, the fork, the SIMPLE period and the recreated database
+    assert run(capsys, "plan", "-d", "Sales", "--mark", "PriceUpdate")[0] == 0
+    assert run(capsys, "plan", "-d", "Inventory", "--at", "2026-11-11 11:00", "--format", "json")[0] == 0
+    code, _, err = run(capsys, "plan", "-d", "Legacy", "--at", "2026-11-13 12:00")
+    assert code == 3 and "SIMPLE" in err
+    code, out, _ = run(capsys, "plan", "-d", "HR", "--at", "2026-11-10 12:00", "--format", "json")
+    assert code == 0 and any("lineages" in w for w in json.loads(out)["warnings"])
+
+
+def test_export_query_and_python_m(capsys):
+    code, out, _ = run(capsys, "export-query")
+    assert code == 0 and "backup_set_uuid" in out and "backupmediafamily" in out
+    proc = subprocess.run([sys.executable, "-m", "restoreplan", "--help"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "plan" in proc.stdout
+
+
+def test_every_command_help_has_an_example():
+    from restoreplan.cli.main import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    for name, p in sub.choices.items():
+        assert "example" in (p.epilog or "").lower(), f"{name} --help has no example"
