@@ -57,13 +57,13 @@ class DatabaseSim:
             self.pos = (self.pos // VLF + 1) * VLF + 10 * BLOCK + 1
         return self.pos
 
-    def _devices(self, stem: str, stripes: int, mirrors: int) -> list[tuple[str, int, int]]:
+    def _devices(self, stem: str, ext: str, stripes: int, mirrors: int) -> list[tuple[str, int, int]]:
         out = []
         for m in range(mirrors):
             for f in range(1, stripes + 1):
                 suffix = f"_{f}" if stripes > 1 else ""
                 root = self.directory if m == 0 else self.directory.replace("backup01", "backup02")
-                out.append((f"{root}\\{self.name}\\{stem}{suffix}", f, m))
+                out.append((f"{root}\\{self.name}\\{stem}{suffix}.{ext}", f, m))
         return out
 
     def _emit(self, kind: str, start: datetime, finish: datetime, first: int, last: int, ckpt: int,
@@ -73,7 +73,7 @@ class DatabaseSim:
         uid = _guid(self.rng)
         ext = {"D": "bak", "I": "dif", "L": "trn"}[kind]
         label = {"D": "FULL", "I": "DIFF", "L": "LOG"}[kind]
-        stem = f"{self.server}_{self.name}_{label}{'_COPY_ONLY' if copy_only else ''}_{start:%Y%m%d_%H%M%S}.{ext}"
+        stem = f"{self.server}_{self.name}_{label}{'_COPY_ONLY' if copy_only else ''}_{start:%Y%m%d_%H%M%S}"
         self.media_set_id += 1
         self.backup_set_id += 1
         base = self.last_full
@@ -118,7 +118,7 @@ class DatabaseSim:
             "is_compressed": 1,
         }
         common.update(extra)
-        for device, family, mirror in self._devices(stem, stripes, mirrors):
+        for device, family, mirror in self._devices(stem, ext, stripes, mirrors):
             row = dict(common)
             row.update(physical_device_name=device, family_sequence_number=family, mirror=mirror)
             self.rows.append(row)

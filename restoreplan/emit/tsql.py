@@ -107,7 +107,7 @@ class TsqlEmitter:
             cred = _credential_comment(dev.physical_device_name) if kind == "URL" else None
             if cred and cred not in comments:
                 comments.append(cred)
-        return ", ".join(devices), comments
+        return ",\n     ".join(devices), comments
 
     def _moves(self, batch: Batch, files: tuple[DatabaseFile, ...]) -> list[str]:
         """MOVE every file; --data-dir/--log-dir relocate, --target-name renames (log dir defaults to data dir)."""
