@@ -106,7 +106,7 @@ def test_url_devices_name_the_credential():
               media_family_count=2)
     p = plan_restore(history(f), "db", RecoveryTarget.at(when("10:00")), PlanOptions(tail="never"))
     sql = render_tsql(p)
-    assert "URL = N'https://acct.blob.core.windows.net/c/db_1.bak', URL = N'https://acct.blob.core.windows.net/c/db_2.bak'" in sql
+    assert "URL = N'https://acct.blob.core.windows.net/c/db_1.bak',\n     URL = N'https://acct.blob.core.windows.net/c/db_2.bak'" in sql
     assert "CREATE CREDENTIAL [https://acct.blob.core.windows.net/c]" in sql
     s3 = with_(f, files=(MediaFile("s3://minio.local:9000/bucket/db.bak", 1),), media_family_count=1)
     sql = render_tsql(plan_restore(history(s3), "db", RecoveryTarget.at(when("10:00")), PlanOptions(tail="never")))
