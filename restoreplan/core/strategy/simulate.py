@@ -150,6 +150,7 @@ def simulate(schedule: Schedule, workload: Workload, retention: timedelta) -> Ou
     counts = [0, 0, 0]
     no_logs = schedule.log is None
     log_gap = schedule.log.longest_gap if schedule.log is not None else DAY
+    pending: list[tuple[datetime, datetime, int, float, float]] = []
 
     def cover(lo: datetime, hi: datetime, steps: int, logical: float, disk: float) -> None:
         nonlocal worst, weight_total, steps_area, secs_area
@@ -174,12 +175,18 @@ def simulate(schedule: Schedule, workload: Workload, retention: timedelta) -> Ou
             n_logs += 1
             l_log += size
             l_disk += size * w.log_ratio
+            for lo, hi, steps, logical, dsk in pending:  # points just before a data backup
+                cover(lo, hi, steps + 1, logical + size, dsk + size * w.log_ratio)
+            pending.clear()
             cover(prev_point, t, 1 + has_diff + n_logs, f_log + d_log + l_log, f_disk + d_disk + l_disk)
             prev_point = t
             disk = size * w.log_ratio
         else:
             if no_logs:
                 cover(prev_point, t, 1 + has_diff, f_log + d_log, f_disk + d_disk)
+            elif prev_point < t:  # (prev_point, t) keeps the old chain, up to the next log
+                pending.append((prev_point, t, 1 + has_diff + n_logs, f_log + d_log + l_log,
+                                f_disk + d_disk + l_disk))
             if kind == _FULL:
                 full_t, f_log, f_disk = t, w.database_bytes, w.database_bytes * w.full_ratio
                 has_diff, d_log, d_disk = False, 0.0, 0.0
