@@ -371,7 +371,8 @@ def s3_lister(options: Any = None) -> Lister:
     s3mod = _optional_module("restoreplan.sources.s3")
     if s3mod is not None and hasattr(s3mod, "list_objects"):
         def via_module(url: str) -> list[tuple[str, int]]:
-            opts = options if options is not None else s3mod.S3Options(None, None, None)
+            opts = s3mod.S3Options(getattr(options, "profile", None), getattr(options, "region", None),
+                                   getattr(options, "endpoint_url", None))
             return [(str(k), int(s)) for k, s in s3mod.list_objects(url, opts)]
         return via_module
 
