@@ -13,7 +13,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from restoreplan.core.errors import NotRecoverable, UsageError
 from restoreplan.core.model import BackupSet, BackupType
@@ -160,11 +160,6 @@ class RdsCall:
     params: tuple[tuple[str, str | int], ...]  # name, value (str -> N'..', int -> number)
     label: str
     objects: tuple[str, ...] = ()
-
-
-@dataclass(slots=True)
-class _Ctx:
-    refs: dict[str, list[S3Ref]] = field(default_factory=dict)
 
 
 def _set_refs(bs: BackupSet) -> list[S3Ref]:
