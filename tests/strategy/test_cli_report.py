@@ -10,7 +10,11 @@ import pytest
 from restoreplan.cli.main import main
 from restoreplan.core.strategy.analysis import CLASSIC_NAMES, StrategyOptions, analyse
 from restoreplan.core.strategy.schedule import parse_schedule
-from restoreplan.report.strategy_report import strategy_html_page, strategy_html_section, strategy_json
+from restoreplan.report.strategy_report import (
+    strategy_html_page,
+    strategy_html_section,
+    strategy_json,
+)
 from tests.strategy.helpers import busy_lineage
 
 
