@@ -48,8 +48,16 @@ def _r(v: float | None, digits: int = 6) -> float | None:
 # -- verdict ---------------------------------------------------------------------------------
 
 
+def _candidates(ls: LineageStrategy) -> list[ScheduleResult]:
+    """Schedules that lose no more data than the current one (all when there is none)."""
+    current = next((r for r in ls.results if r.origin == "current"), None)
+    if current is None:
+        return list(ls.results)
+    return [r for r in ls.results if r.outcome.rpo <= current.outcome.rpo]
+
+
 def _picks(ls: LineageStrategy) -> tuple[ScheduleResult, ScheduleResult, ScheduleResult] | None:
-    rs = ls.results
+    rs = _candidates(ls)
     if not rs:
         return None
     least = min(rs, key=lambda r: (r.outcome.peak_storage, r.outcome.worst_steps))
@@ -67,14 +75,16 @@ def _brief(r: ScheduleResult) -> str:
 
 
 def verdict(ls: LineageStrategy) -> str:
-    """One line: the balanced choice, the cheapest, the fastest, and where the current one stands."""
+    """One line: the balanced choice (least peak storage x worst steps, each relative to the best),
+    the cheapest and the fewest steps, among schedules losing no more data than the current one."""
     picks = _picks(ls)
     name = ls.measures.database_name
     if picks is None:
         return f"VERDICT {name}: nothing simulated ({'; '.join(ls.notes) or 'no full backup'})"
     least, fewest, balanced = picks
-    line = (f"VERDICT {name}: best balance {_brief(balanced)}; least storage {_brief(least)}; "
-            f"fewest restore steps {_brief(fewest)}")
+    rpo = max(r.outcome.rpo for r in _candidates(ls))
+    line = (f"VERDICT {name} (at RPO <= {fmt_span(rpo)}): best balance {_brief(balanced)}; "
+            f"least storage {_brief(least)}; fewest restore steps {_brief(fewest)}")
     current = next((r for r in ls.results if r.origin == "current"), None)
     if current is not None and current is not balanced:
         ratio = current.outcome.peak_storage / max(1, balanced.outcome.peak_storage)

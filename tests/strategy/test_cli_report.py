@@ -24,7 +24,7 @@ def test_text_on_the_sample(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Backup strategy for Sales" in out
     assert "current *" in out and all(name in out for name in CLASSIC_NAMES)
     assert "worst restore steps" in out and "peak storage" in out
-    assert out.count("VERDICT Sales:") == 1
+    assert out.count("VERDICT Sales (at RPO <= 15m):") == 1
     assert "Next full:" in out
 
 
@@ -52,7 +52,7 @@ def test_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
     assert 0.03 < m["change_rate_per_day"] < 0.05
     assert len(m["log_bytes_per_hour_by_hour"]) == 24 and len(m["log_bytes_per_hour_by_weekday"]) == 7
     assert set(lin["advice"]) >= {"threshold", "crossed", "crossing_time", "message"}
-    assert lin["verdict"].startswith("VERDICT Sales:")
+    assert lin["verdict"].startswith("VERDICT Sales (at RPO <= 15m):")
 
 
 def test_every_sample_lineage_and_html(capsys: pytest.CaptureFixture[str]) -> None:
