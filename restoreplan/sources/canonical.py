@@ -1,9 +1,18 @@
-"""Canonical rows (msdb column names, one row per media file) -> BackupSet values."""
+"""Canonical rows (msdb column names, one row per media file) -> BackupSet values.
+
+Histories of never-purged msdb databases hold millions of rows, so the builder keeps its cost
+linear and its memory compact: a row is parsed into a list of values in a fixed column order
+(no per-row dicts), values that repeat from row to row (database names, GUIDs, flags, the LSN a
+log starts at, which is the LSN the previous log ended at) are parsed once and shared through a
+small bounded memo, and a set under construction keeps its first row's place as (origin, row)
+rather than a formatted string.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+import operator
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,9 +30,14 @@ _TYPES = {t.value for t in BackupType}
 class _Acc:
     """A backup set being assembled from its media-file rows."""
 
-    fields: dict[str, Any]
-    where: str
-    files: dict[tuple[int, int, str], MediaFile] = field(default_factory=dict)
+    values: list[Any]  # parsed values in _COLUMNS order (the first row's, filled in by later rows)
+    origin: str
+    row: int | None
+    files: list[MediaFile]
+
+    @property
+    def where(self) -> str:
+        return _where(self.origin, self.row)
 
 
 def _where(origin: str, row: int | None) -> str:
@@ -38,6 +52,10 @@ def _problem(origin: str, row: int | None, column: str, exc: Exception) -> Input
 
 
 def _lsn(raw: object) -> LSN | None:
+    if isinstance(raw, str):
+        s = raw.strip()
+        if s.isdigit() and s.isascii() and len(s) <= 25:  # the decimal form msdb prints
+            return LSN(int(s))
     if v.is_null(raw):
         return None
     if isinstance(raw, float):
@@ -105,6 +123,125 @@ _PARSERS: dict[str, Any] = {
 _BOOL_FIELDS = {k for k, p in _PARSERS.items() if p is v.parse_bool}
 _MODEL_FIELDS = set(BackupSet.__slots__)  # type: ignore[attr-defined]
 
+# A parsed row is a list in this order: the set-level columns first, then the media-file ones.
+_COLUMNS: tuple[str, ...] = tuple(k for k in _PARSERS if k not in _SET_LEVEL_SKIP) + tuple(
+    k for k in _PARSERS if k in _SET_LEVEL_SKIP
+)
+_SLOT = {name: i for i, name in enumerate(_COLUMNS)}
+_N_SET = len(_PARSERS) - len(_SET_LEVEL_SKIP)  # values[:_N_SET] describe the backup set
+_REQUIRED_SLOTS = tuple((_SLOT[name], name) for name in REQUIRED)
+_UUID, _DEVICE = _SLOT["backup_set_uuid"], _SLOT["physical_device_name"]
+_FAMILY, _MIRROR, _DEVICE_TYPE = _SLOT["family_sequence_number"], _SLOT["mirror"], _SLOT["device_type"]
+_SET_FIELDS = _COLUMNS[:_N_SET]  # every one a BackupSet field (checked below)
+assert _MODEL_FIELDS.issuperset(_SET_FIELDS)
+
+# Values unique to one backup set are parsed directly; the others repeat from row to row and
+# are parsed once per distinct text (memoised per parser, so that the first_lsn of a log shares
+# the LSN parsed from the previous log's last_lsn).
+_UNIQUE_PER_SET = frozenset({
+    "backup_set_uuid", "backup_set_id", "media_set_id", "backup_start_date", "backup_finish_date",
+    "physical_device_name", "backup_size", "compressed_backup_size", "last_valid_restore_time",
+})  # fmt: skip
+# Columns that change from one backup set to the next (the others repeat; see _RowPlan).
+_PER_SET = _UNIQUE_PER_SET | {"first_lsn", "last_lsn", "checkpoint_lsn"}
+_MEMO_LIMIT = 1 << 16  # entries per parser; the memo starts afresh when full
+
+
+class _Memo:
+    """Parse a text once: parsers are pure and return immutable values, so results are shared.
+
+    Only ``str`` cells are memoised (1, 1.0 and True are equal dict keys but parse differently);
+    a cell that fails to parse is never stored, so errors are raised as before.
+    """
+
+    __slots__ = ("parse", "seen")
+
+    def __init__(self, parse: Callable[[object], Any]) -> None:
+        self.parse = parse
+        self.seen: dict[str, Any] = {}
+
+    def __call__(self, raw: object) -> Any:
+        if type(raw) is not str:
+            return self.parse(raw)
+        value = self.seen.get(raw, _MISSING)
+        return self.first_time(raw) if value is _MISSING else value
+
+    def first_time(self, raw: str) -> Any:
+        value = self.parse(raw)
+        if len(self.seen) >= _MEMO_LIMIT:
+            self.seen.clear()
+        self.seen[raw] = value
+        return value
+
+
+_MISSING = object()
+
+
+# A text cell first goes through the C conversion; only what it refuses reaches the full
+# parser, which returns the same value for every text the C conversion accepts.
+_FAST: dict[Callable[[object], Any], Callable[[str], Any]] = {
+    v.parse_int: int,
+    v.parse_datetime: datetime.fromisoformat,
+}
+
+
+class _RowPlan:
+    """How the rows of one positional input are parsed.
+
+    The columns that change from one backup set to the next (_PER_SET) are parsed cell by cell.
+    The others (database, GUIDs, forks, flags, the differential base...) repeat as a group:
+    their texts are one key, parsed once into a template row that later rows copy.
+    """
+
+    def __init__(self, columns: Sequence[str], readers: Mapping[str, Callable[[object], Any]]) -> None:
+        self.cells = [(i, _SLOT[name], readers[name]) for i, name in enumerate(columns) if name in _SLOT]
+        self.own = [
+            (i, slot, _FAST.get(_PARSERS[_COLUMNS[slot]]), read)
+            for i, slot, read in self.cells
+            if _COLUMNS[slot] in _PER_SET
+        ]
+        self.shared = [(i, slot, read) for i, slot, read in self.cells if _COLUMNS[slot] not in _PER_SET]
+        self.key: Callable[[Sequence[Any]], Any] = (
+            operator.itemgetter(*(i for i, _, _ in self.shared)) if self.shared else (lambda row: None)
+        )
+        self.templates: dict[Any, list[Any]] = {}
+
+    def parse(self, row: Sequence[Any]) -> list[Any]:
+        key = self.key(row)
+        try:
+            template = self.templates.get(key)
+        except TypeError:  # an unhashable cell (it will not parse)
+            template = None
+        if template is None:
+            template = [None] * len(_COLUMNS)
+            for i, slot, read in self.shared:
+                template[slot] = read(row[i])
+            # only texts are keys: 1, 1.0 and True are equal keys that parse differently
+            if all(type(cell) is str for cell in (key if isinstance(key, tuple) else (key,))):
+                if len(self.templates) >= _MEMO_LIMIT:
+                    self.templates.clear()
+                self.templates[key] = template
+        values = template.copy()
+        for i, slot, fast, read in self.own:
+            raw = row[i]
+            if fast is not None and type(raw) is str and raw:
+                try:
+                    values[slot] = fast(raw)
+                    continue
+                except ValueError:
+                    pass
+            values[slot] = read(raw)
+        return values
+
+    def first_problem(self, row: Sequence[Any]) -> tuple[str, v.ValueProblem]:
+        """The first cell, in the input's column order, that does not parse."""
+        for i, slot, read in self.cells:
+            try:
+                read(row[i])
+            except v.ValueProblem as exc:
+                return _COLUMNS[slot], exc
+        raise AssertionError("a row that failed to parse parses")
+
 
 def check_header(columns: Sequence[str], origin: str) -> None:
     missing = [c for c in REQUIRED if c not in columns]
@@ -126,115 +263,135 @@ class SetBuilder:
         self._sets: dict[str, _Acc] = {}
         self._db_files: dict[str, list[DatabaseFile]] = {}
         self.rows_read = 0
+        memos: dict[Callable[[object], Any], _Memo] = {}
+        self._readers: dict[str, Callable[[object], Any]] = {
+            name: parse if name in _UNIQUE_PER_SET else memos.setdefault(parse, _Memo(parse))
+            for name, parse in _PARSERS.items()
+        }
 
     def add_rows(
         self, columns: Sequence[str], rows: Iterable[Sequence[Any]], origin: str, first_row: int = 1
     ) -> None:
         """Add positional rows under ``columns`` (header already checked)."""
         check_header(columns, origin)
-        idx = [(i, name, _PARSERS[name]) for i, name in enumerate(columns) if name in _PARSERS]
+        width = len(columns)
+        plan = _RowPlan(columns, self._readers)
         row_no = first_row - 1
         for row_no, row in enumerate(rows, start=first_row):  # noqa: B007
-            parsed: dict[str, Any] = {}
-            for i, name, parse in idx:
-                raw = row[i] if i < len(row) else None
-                try:
-                    parsed[name] = parse(raw)
-                except v.ValueProblem as exc:
-                    raise _problem(origin, row_no, name, exc) from None
-            self._add(parsed, origin, row_no)
+            if len(row) < width:
+                row = [*row, *([None] * (width - len(row)))]
+            try:
+                values = plan.parse(row)
+            except v.ValueProblem:
+                name, exc = plan.first_problem(row)
+                raise _problem(origin, row_no, name, exc) from None
+            self._add(values, origin, row_no, columns)
         self.rows_read += max(0, row_no - first_row + 1)
 
     def add_mappings(self, rows: Iterable[Mapping[str, Any]], origin: str) -> None:
         """Add rows given as mappings keyed by canonical column names."""
+        readers = self._readers
         for row_no, row in enumerate(rows, start=1):
             if row_no == 1:
                 check_header(list(row.keys()), origin)
-            parsed: dict[str, Any] = {}
+            values: list[Any] = [None] * len(_COLUMNS)
             for name, raw in row.items():
-                parse = _PARSERS.get(name)
-                if parse is None:
+                read = readers.get(name)
+                if read is None:
                     continue
                 try:
-                    parsed[name] = parse(raw)
+                    values[_SLOT[name]] = read(raw)
                 except v.ValueProblem as exc:
                     raise _problem(origin, row_no, name, exc) from None
             missing = [c for c in REQUIRED if c not in row]
             if missing:
                 raise InputError(f"{_where(origin, row_no)}: missing key(s) {', '.join(missing)}")
-            self._add(parsed, origin, row_no)
+            self._add(values, origin, row_no, row.keys())
             self.rows_read += 1
 
     def add_database_files(self, backup_set_uuid: str, files: Iterable[DatabaseFile]) -> None:
         self._db_files.setdefault(backup_set_uuid, []).extend(files)
 
-    def _add(self, parsed: dict[str, Any], origin: str, row_no: int | None) -> None:
-        where = _where(origin, row_no)
-        for name in REQUIRED:
-            if parsed.get(name) is None:
-                raise InputError(f"{where}, column {name}: value is missing", hint="this column is required")
-        uuid = parsed["backup_set_uuid"]
-        set_fields = {k: val for k, val in parsed.items() if k not in _SET_LEVEL_SKIP}
+    def _add(self, values: list[Any], origin: str, row_no: int | None, names: Iterable[str]) -> None:
+        """Add one parsed row; ``names`` are the input's columns, in its order."""
+        for slot, name in _REQUIRED_SLOTS:
+            if values[slot] is None:
+                raise InputError(
+                    f"{_where(origin, row_no)}, column {name}: value is missing",
+                    hint="this column is required",
+                )
+        uuid = values[_UUID]
+        device = values[_DEVICE]
+        media = MediaFile(device, values[_FAMILY] or 1, values[_MIRROR] or 0, values[_DEVICE_TYPE])
         acc = self._sets.get(uuid)
         if acc is None:
-            acc = self._sets[uuid] = _Acc(set_fields, where)
-        else:
-            for key, val in set_fields.items():
-                old = acc.fields.get(key)
-                if val is None or old == val:
-                    continue
-                if old is None:
-                    acc.fields[key] = val
-                    continue
-                raise InputError(
-                    f"conflicting rows for backup set {uuid}: {key} is {old} at {acc.where} "
-                    f"but {val} at {where}",
-                    hint="the inputs disagree; drop the stale export",
-                    backup_set_uuid=uuid,
-                )
-        family = parsed.get("family_sequence_number") or 1
-        mirror = parsed.get("mirror") or 0
-        device = parsed["physical_device_name"]
-        key = (family, mirror, device)
-        media = MediaFile(device, family, mirror, parsed.get("device_type"))
-        old_media = acc.files.get(key)
-        if old_media is not None and old_media != media:
+            self._sets[uuid] = _Acc(values, origin, row_no, [media])
+            return
+        if acc.values[:_N_SET] != values[:_N_SET]:
+            self._merge(acc, values, _where(origin, row_no), names)
+        for old_media in acc.files:
+            if (old_media.family_sequence_number, old_media.mirror, old_media.physical_device_name) == (
+                media.family_sequence_number, media.mirror, device
+            ):
+                if old_media != media:
+                    raise InputError(
+                        f"conflicting rows for backup set {uuid}, file {device}: {old_media} at "
+                        f"{acc.where} but {media} at {_where(origin, row_no)}",
+                        backup_set_uuid=uuid,
+                    )
+                return
+        acc.files.append(media)
+
+    @staticmethod
+    def _merge(acc: _Acc, values: list[Any], where: str, names: Iterable[str]) -> None:
+        """Fill in what the set's earlier rows left null; a different value is a conflict.
+
+        Columns are compared in the input's order, so the first conflicting one is reported.
+        """
+        known = acc.values
+        for name in dict.fromkeys(names):
+            slot = _SLOT.get(name, _N_SET)
+            if slot >= _N_SET:
+                continue
+            val, old = values[slot], known[slot]
+            if val is None or old == val:
+                continue
+            if old is None:
+                known[slot] = val
+                continue
+            uuid = known[_UUID]
             raise InputError(
-                f"conflicting rows for backup set {uuid}, file {device}: {old_media} at {acc.where} "
-                f"but {media} at {where}",
+                f"conflicting rows for backup set {uuid}: {_COLUMNS[slot]} is {old} at {acc.where} "
+                f"but {val} at {where}",
+                hint="the inputs disagree; drop the stale export",
                 backup_set_uuid=uuid,
             )
-        acc.files[key] = media
 
     def build(self) -> list[BackupSet]:
         out: list[BackupSet] = []
         for uuid, acc in self._sets.items():
-            f = acc.fields
-            kwargs: dict[str, Any] = {}
-            for key, val in f.items():
-                if key not in _MODEL_FIELDS or key == "files":
-                    continue
-                if key in _BOOL_FIELDS:
-                    kwargs[key] = bool(val)
-                elif key == "time_zone":
-                    kwargs[key] = None if val is None or val == 127 else val
-                elif key == "position":
-                    kwargs[key] = val or 1
-                else:
-                    kwargs[key] = val
-            start: datetime = f["backup_start_date"]
-            finish: datetime = f["backup_finish_date"]
+            kwargs = dict(zip(_SET_FIELDS, acc.values))  # values[:_N_SET], in _COLUMNS order
+            for key in _BOOL_FIELDS:
+                kwargs[key] = bool(kwargs[key])
+            tz = kwargs["time_zone"]
+            kwargs["time_zone"] = None if tz is None or tz == 127 else tz
+            kwargs["position"] = kwargs["position"] or 1
+            start: datetime = kwargs["backup_start_date"]
+            finish: datetime = kwargs["backup_finish_date"]
             if finish < start:
                 raise InputError(
                     f"{acc.where}: backup_finish_date {finish} is before backup_start_date {start}",
                     backup_set_uuid=uuid,
                 )
-            if f["last_lsn"] < f["first_lsn"]:
+            if kwargs["last_lsn"] < kwargs["first_lsn"]:
                 raise InputError(
-                    f"{acc.where}: last_lsn {f['last_lsn']} is before first_lsn {f['first_lsn']}",
+                    f"{acc.where}: last_lsn {kwargs['last_lsn']} is before first_lsn {kwargs['first_lsn']}",
                     backup_set_uuid=uuid,
                 )
-            kwargs["files"] = tuple(sorted(acc.files.values(), key=lambda m: (m.family_sequence_number, m.mirror)))
+            files = acc.files
+            if len(files) > 1:
+                files = sorted(files, key=lambda m: (m.family_sequence_number, m.mirror))
+            kwargs["files"] = tuple(files)
             kwargs["db_files"] = tuple(self._db_files.get(uuid, ()))
             out.append(BackupSet(**kwargs))
         return out

@@ -8,6 +8,7 @@ import io
 import json
 import re
 from collections.abc import Iterator
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -42,18 +43,24 @@ def _sniff_delimiter(first_line: str) -> str:
 
 def csv_rows(text: str, origin: str) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """Header and data rows, skipping sqlcmd's dash line, blank lines and row-count footers."""
-    lines = text.splitlines()
-    start = 0
-    while start < len(lines) and not lines[start].strip():
-        start += 1
-    if start >= len(lines):
+    return _csv_records(iter(text.splitlines()), origin)
+
+
+def _is_separator(row: list[str]) -> bool:
+    """sqlcmd's ``----- ---`` line under the header: dashes only, in at least one cell."""
+    cells = [c.strip() for c in row]
+    return any(cells) and all(_DASHES.match(c) for c in cells if c)
+
+
+def _csv_records(lines: Iterator[str], origin: str) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """csv_rows over an iterator of lines (without their line breaks), read lazily."""
+    first = next((line for line in lines if line.strip()), None)
+    if first is None:
         raise InputError(f"{origin}: the file is empty", hint="export the history again")
-    first = lines[start]
     if first.startswith("#TYPE"):  # PowerShell Export-Csv type line
-        start += 1
-        first = lines[start] if start < len(lines) else ""
+        first = next(lines, "")
     delimiter = _sniff_delimiter(first)
-    reader = csv.reader(io.StringIO("\n".join(lines[start:])), delimiter=delimiter)
+    reader = csv.reader(_rejoined(chain([first], lines)), delimiter=delimiter)
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
@@ -64,7 +71,7 @@ def csv_rows(text: str, origin: str) -> tuple[list[str], Iterator[tuple[int, lis
         for row_no, row in enumerate(reader, start=2):
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue
-            if all(_DASHES.match(c.strip()) for c in row if c.strip()) and any(c.strip() for c in row):
+            if row[0].lstrip()[:1] in ("", "-") and _is_separator(row):
                 continue
             if len(row) == 1 and _ROWS_AFFECTED.match(row[0].strip()):
                 continue
@@ -76,6 +83,45 @@ def csv_rows(text: str, origin: str) -> tuple[list[str], Iterator[tuple[int, lis
             yield row_no, [c.strip() for c in row]
 
     return header, rows()
+
+
+def _rejoined(lines: Iterator[str]) -> Iterator[str]:
+    """The lines as csv.reader would read them from ``"\\n".join(lines)``.
+
+    A quoted field keeps a line break only when its line still ends with one; a last empty
+    line is no record.
+    """
+    prev = next(lines, "")
+    for line in lines:
+        yield prev + "\n"
+        prev = line
+    if prev:
+        yield prev
+
+
+def _text_lines(path: str, origin: str) -> Iterator[str]:
+    """The lines of a text file (UTF-8, or UTF-16 with a BOM), read as they are needed.
+
+    Lines break where ``str.splitlines`` breaks them, exactly as when the whole file is decoded
+    at once; a decoding error is reported with its byte offset in the file, as ``decode`` does.
+    """
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 - closed below, when the lines are consumed
+    except OSError as exc:
+        raise InputError(f"{origin}: cannot read ({exc.strerror})") from None
+    with fh:
+        bom = fh.read(2)
+        fh.seek(0)
+        utf16 = bom in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+        text = io.TextIOWrapper(fh, encoding="utf-16" if utf16 else "utf-8-sig", newline="")
+        try:
+            for physical in text:
+                yield from physical.splitlines()
+        except UnicodeDecodeError:
+            decode(Path(path).read_bytes(), origin)  # raises the error with its offset in the file
+            raise
+        except OSError as exc:
+            raise InputError(f"{origin}: cannot read ({exc.strerror})") from None
 
 
 def load_json(text: str, origin: str) -> list[dict[str, Any]]:
@@ -98,19 +144,27 @@ def load_json(text: str, origin: str) -> list[dict[str, Any]]:
 
 
 def read_history_file(path: str, builder: SetBuilder, input_format: str | None = None) -> str:
-    """Read one history file into ``builder``; returns the format that was used."""
+    """Read one history file into ``builder``; returns the format that was used.
+
+    CSV files are read a line at a time, so a history of millions of rows never sits in
+    memory as text; JSON and XML are parsed whole.
+    """
     origin = path
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError(f"{origin}: cannot read ({exc.strerror})") from None
-    text = decode(data, origin)
-    stripped = text.lstrip()
-    if not stripped:
+    lines = _text_lines(path, origin)
+    leading: list[str] = []
+    for line in lines:
+        if line.strip():
+            break
+        leading.append(line)
+    else:
         raise InputError(f"{origin}: the file is empty", hint="export the history again")
+    stripped = line.lstrip()
     is_json = stripped[0] in "[{"
     is_xml = stripped.startswith("<")
     fmt = input_format
+    if is_json or is_xml:
+        lines.close()
+        text = decode(Path(path).read_bytes(), origin)
     if is_json:
         records = load_json(text, origin)
         fmt = fmt or _detect(list(records[0].keys()), is_json=True, origin=origin)
@@ -133,7 +187,7 @@ def read_history_file(path: str, builder: SetBuilder, input_format: str | None =
             raise InputError(f"{origin}: dbatools Export-Clixml files are not supported yet", hint="use ConvertTo-Json")
         builder.add_mappings(reader(text, origin), origin)
         return "dbatools-clixml"
-    header, rows = csv_rows(text, origin)
+    header, rows = _csv_records(chain(leading, [line], lines), origin)
     fmt = fmt or _detect(header, is_json=False, origin=origin)
     if fmt == "msdb-csv":
         builder.add_rows(header, (r for _, r in rows), origin, first_row=2)
