@@ -9,11 +9,15 @@ memory stays linear in the number of backups.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, TypeVar
 
 from restoreplan.core.model import BackupSet, BackupType, LogMark
+
+
+T = TypeVar("T")
 
 
 def forks_match(a: str | None, b: str | None) -> bool:
@@ -97,6 +101,14 @@ class Lineage:
     spanning: list[BackupSet]  # logs that span a recovery fork
     unavailable: dict[str, str]  # uuid -> reason it cannot be restored by this tool
     marks: list[LogMark] = field(default_factory=list)
+    # Derived values computed once per lineage (the lineage never changes after it is built).
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
+        """A value derived from this lineage, computed on first use."""
+        if key not in self.cache:
+            self.cache[key] = compute()
+        return self.cache[key]  # type: ignore[no-any-return]
 
     @property
     def database_names(self) -> list[str]:
@@ -145,6 +157,20 @@ class Lineage:
             j -= 1
         return out
 
+    def others_overlap(self, run: LogRun, lo: int, hi: int) -> bool:
+        """Does any run other than ``run`` hold an LSN in [lo, hi)?"""
+        j = bisect.bisect_left(self.run_starts, hi) - 1
+        while j >= 0 and self.run_max_end[j] > lo:
+            other = self.runs[j]
+            if other is not run and other.end > lo:
+                return True
+            j -= 1
+        return False
+
+    def spanning_between(self, lo: int, hi: int) -> bool:
+        """Does a fork-spanning log begin in [lo, hi)?"""
+        return any(lo <= s.first_lsn.value < hi for s in self.spanning)
+
     def branch_points(self, run: LogRun, i: int, hi: int) -> list[int]:
         """Indexes j in [i, hi] after which another run could take over (a copy-only log, an
         overlapping chain): the redo point ``run.last[j]`` lies inside some other run."""
@@ -190,7 +216,7 @@ def unavailability(bs: BackupSet) -> str | None:
 
 
 def build_lineage(key: str, sets: Sequence[BackupSet], unavailable: dict[str, str]) -> Lineage:
-    ordered = sorted(sets, key=lambda s: (s.backup_finish_date, s.last_lsn, s.backup_set_uuid))
+    ordered = sorted(sets, key=lambda s: (s.backup_finish_date, s.last_lsn.value, s.backup_set_uuid))
     utc = all(s.time_zone is not None for s in ordered)
     by_uuid = {s.backup_set_uuid: s for s in ordered}
     blocked = dict(unavailable)
@@ -218,7 +244,7 @@ def build_lineage(key: str, sets: Sequence[BackupSet], unavailable: dict[str, st
             lineage.diffs_by_base.setdefault(s.differential_base_guid, []).append(s)
     logs = sorted(
         (s for s in usable if s.type is BackupType.LOG and not s.is_empty_log),
-        key=lambda s: (s.first_lsn, s.last_lsn, s.backup_finish_date),
+        key=lambda s: (s.first_lsn.value, s.last_lsn.value, s.backup_finish_date),
     )
     lineage.logs = logs
     lineage.spanning = [s for s in logs if s.spans_fork]

@@ -44,6 +44,7 @@ _LABELS = {
     BackupType.PARTIAL_DIFF: "partial differential",
 }
 
+_OFFSETS: dict[int, timedelta] = {}
 DEVICE_TYPE_VIRTUAL = 7
 DEVICE_TYPE_URL = 9
 
@@ -138,7 +139,13 @@ class BackupSet:
 
     @property
     def utc_offset(self) -> timedelta | None:
-        return None if self.time_zone is None else timedelta(minutes=15 * self.time_zone)
+        tz = self.time_zone
+        if tz is None:
+            return None
+        off = _OFFSETS.get(tz)
+        if off is None:
+            off = _OFFSETS[tz] = timedelta(minutes=15 * tz)
+        return off
 
     @property
     def finish_utc(self) -> datetime | None:
@@ -181,7 +188,8 @@ class BackupSet:
     @property
     def missing_families(self) -> tuple[int, ...]:
         """Family numbers 1..media_family_count with no file recorded (restore error 3132)."""
-        if not self.media_family_count:
+        count = self.media_family_count
+        if not count or (count == 1 and self.files):
             return ()
         present = {f.family_sequence_number for f in self.files}
         return tuple(n for n in range(1, self.media_family_count + 1) if n not in present)

@@ -6,17 +6,18 @@ backups (restore-rules F). Pure: no I/O.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from restoreplan.core.chain import Goal, LogPath, SearchNotes, search_logs
+from restoreplan.core.chain import Goal, LogPath, SearchNotes, Segment, search_logs
 from restoreplan.core.errors import NotRecoverable, PointInfo, UsageError
-from restoreplan.core.history import History, Lineage
+from restoreplan.core.history import History, Lineage, LogRun
 from restoreplan.core.model import BackupSet, BackupType, LogMark
 from restoreplan.core.plan import Action, Plan, Step, Stop, StopKind
 from restoreplan.core.target import Clock, RecoveryTarget, ResolvedTime, TargetKind, fmt_time
-from restoreplan.core.windows import data_starts, locate, recoverable_windows
+from restoreplan.core.windows import data_starts, lineage_windows, locate
 
 TAIL_MODES = ("auto", "always", "never")
 
@@ -55,37 +56,143 @@ class _Search:
     candidates: int = 0
 
 
+@dataclass(slots=True)
+class _Start:
+    """A data-backup start (full, or full + differential), with what every query needs of it."""
+
+    key: datetime
+    full_key: datetime
+    full: BackupSet
+    diff: BackupSet | None
+    dsteps: int
+    dbytes: int
+    p: int
+    fork: str | None
+    simple: bool
+    run: LogRun | None  # the only run that holds p, when exactly one does and accepts it
+    i: int
+
+
+def _starts(lin: Lineage) -> list[_Start]:
+    """Every start, oldest first (computed once per lineage)."""
+    out = []
+    for full, diff in data_starts(lin):
+        last = diff or full
+        p, fork = last.last_lsn.value, last.last_recovery_fork_guid
+        found = lin.runs_containing(p)
+        run, i = (found[0] if len(found) == 1 and found[0][0].accepts(found[0][1], p, fork) else (None, -1))
+        out.append(_Start(lin.finish_key(last), lin.finish_key(full), full, diff, 1 if diff is None else 2,
+                          full.size_on_disk + (diff.size_on_disk if diff else 0), p, fork, last.is_simple, run, i))
+    out.sort(key=lambda s: s.key)
+    return out
+
+
+def _blocked(lin: Lineage, run: LogRun) -> list[int]:
+    """Indexes of logs in ``run`` where another way forward exists (overlapping runs, fork switches)."""
+    def compute() -> list[int]:
+        marks: set[int] = set()
+        n = len(run.logs)
+        for other in lin.runs:
+            if other is run or other.end <= run.start or other.start >= run.end:
+                continue
+            a = bisect.bisect_right(run.last, other.start)
+            b = bisect.bisect_left(run.first, other.end)
+            marks.update(range(max(0, a - 1), min(n, b + 1)))
+        for span in lin.spanning:
+            j = run.index_containing(span.first_lsn.value)
+            if j is not None:
+                marks.add(j)
+        return sorted(marks)
+    return lin.memo(f"blocked:{id(run)}", compute)
+
+
+def _shortcut(lin: Lineage, anchors: dict[int, tuple[int, LogPath]], st: _Start, goal: Goal,
+              best: _Best | None) -> LogPath | None | bool:
+    """Reuse the optimal path of a newer start that entered the same run.
+
+    When nothing else holds an LSN between this start's redo point and the newer entry, the only
+    way forward is that run's logs up to the newer entry: the optimum from here is those logs
+    followed by the newer optimum. Returns the path, False when it cannot beat ``best``, or None
+    to search normally.
+    """
+    run = st.run
+    if run is None:
+        return None
+    anchor = anchors.get(id(run))
+    if anchor is None:
+        return None
+    i, path = anchor
+    i2 = st.i
+    if i < i2:
+        return None
+    blocked = _blocked(lin, run)
+    b = bisect.bisect_left(blocked, i2)
+    if b < len(blocked) and blocked[b] <= i:
+        return None
+    if i > i2 and _reaches(run, i - 1, goal):  # the goal comes before the newer entry
+        return None
+    extra = i - i2
+    if best is not None and st.dsteps + extra + path.steps > best.steps:
+        return False
+    first = path.segments[0]
+    merged = (Segment(run, i2, first.k, first.stop_before),) + path.segments[1:]
+    return LogPath(merged, path.steps + extra, path.bytes + (run.bytes_between(i2, i - 1) if extra else 0))
+
+
+def _reaches(run: LogRun, j: int, goal: Goal) -> bool:
+    """Does log j of the run already complete the goal? (reach and last_lsn ascend in a run)"""
+    if goal.time is not None:
+        return run.reach[j] >= goal.time
+    if goal.lsn is not None:
+        return run.last[j] > goal.lsn
+    return False
+
+
 def _search(
     lin: Lineage,
     goal: Goal,
     data_ok: Callable[[BackupSet], bool],
     data_done: Callable[[BackupSet], bool],
 ) -> _Search:
+    """Every usable (full, differential?) start, newest first; the cheapest complete plan wins."""
     res = _Search()
-    starts = sorted(data_starts(lin), key=lambda fd: lin.finish_key(fd[1] or fd[0]), reverse=True)
-    for full, diff in starts:
-        last = diff or full
-        if not data_ok(full) or (diff is not None and not data_ok(diff)):
+    starts = lin.memo("starts", lambda: _starts(lin))
+    top = len(starts)
+    if goal.time is not None:  # only starts that finished at or before the target
+        top = bisect.bisect_right(lin.memo("start_keys", lambda: [s.key for s in starts]), goal.time)
+    anchors: dict[int, tuple[int, LogPath]] = {}
+    for m in range(top - 1, -1, -1):
+        st = starts[m]
+        if goal.time is not None:
+            if st.full_key > goal.time:
+                continue
+        elif not data_ok(st.full) or (st.diff is not None and not data_ok(st.diff)):
             continue
         res.candidates += 1
-        dsteps = 1 if diff is None else 2
-        done = data_done(last)
-        if res.best is not None and dsteps + (0 if done else 1) > res.best.steps:
+        last = st.diff or st.full
+        done = st.key == goal.time if goal.time is not None else data_done(last)
+        if res.best is not None and st.dsteps + (0 if done else 1) > res.best.steps:
             continue
-        dbytes = full.size_on_disk + (diff.size_on_disk if diff else 0)
-        newest = lin.finish_key(last)
         if done:
-            cand = _Best(dsteps, dbytes, newest, full, diff, None)
-        elif last.is_simple:
+            cand = _Best(st.dsteps, st.dbytes, st.key, st.full, st.diff, None)
+        elif st.simple:
             res.simple.append(last)
             continue
         else:
-            path = search_logs(
-                lin, last.last_lsn.value, last.last_recovery_fork_guid, newest, goal, res.notes
-            )
-            if path is None:
+            short = _shortcut(lin, anchors, st, goal, res.best) if goal.exact_end is None else None
+            if short is False:
                 continue
-            cand = _Best(dsteps + path.steps, dbytes + path.bytes, newest, full, diff, path)
+            if isinstance(short, LogPath):
+                path = short
+            else:
+                found = search_logs(lin, st.p, st.fork, st.key, goal, res.notes)
+                if found is None:
+                    continue
+                path = found
+                first = path.segments[0]
+                if st.run is first.run and st.i == first.i:
+                    anchors[id(first.run)] = (first.i, path)
+            cand = _Best(st.dsteps + path.steps, st.dbytes + path.bytes, st.key, st.full, st.diff, path)
         if cand.better_than(res.best):
             res.best = cand
     return res
@@ -112,10 +219,10 @@ def choose_lineage(history: History, database: str, target: RecoveryTarget, fami
         covering = []
         for lin in ordered:
             try:
-                key = Clock(lin).resolve(target.time).key
+                key = lin.memo("clock", lambda: Clock(lin)).resolve(target.time).key
             except UsageError:
                 continue
-            if any(key in w for w in recoverable_windows(lin)):
+            if any(key in w for w in lineage_windows(lin)):
                 covering.append(lin)
         if covering:
             chosen = covering[-1]
@@ -142,7 +249,7 @@ def _point(clock: Clock, key: datetime | None) -> PointInfo | None:
 
 
 def _explain_time(lin: Lineage, clock: Clock, rt: ResolvedTime, search: _Search) -> NotRecoverable:
-    windows = recoverable_windows(lin)
+    windows = lineage_windows(lin)
     _, before, after = locate(windows, rt.key)
     nb = _point(clock, before.end if before else None)
     na = _point(clock, after.start if after else None)
@@ -214,6 +321,10 @@ def _resolve_mark(lin: Lineage, target: RecoveryTarget) -> LogMark:
 
 
 def _last_point(lin: Lineage) -> datetime | None:
+    return lin.memo("last_point", lambda: _compute_last_point(lin))
+
+
+def _compute_last_point(lin: Lineage) -> datetime | None:
     keys = [lin.reach_key(s) if s.type is BackupType.LOG else lin.finish_key(s)
             for s in lin.sets if s.backup_set_uuid not in lin.unavailable]
     return max(keys) if keys else None
@@ -230,7 +341,7 @@ def plan_restore(history: History, database: str, target: RecoveryTarget, option
 
 def plan_lineage(lin: Lineage, target: RecoveryTarget, opts: PlanOptions, warnings: list[str] | None = None) -> Plan:
     warnings = list(warnings or [])
-    clock = Clock(lin)
+    clock = lin.memo("clock", lambda: Clock(lin))
     name = lin.database_name
     if not lin.fulls:
         raise NotRecoverable(f"{name}: no restorable full backup in the history",
@@ -262,7 +373,7 @@ def plan_lineage(lin: Lineage, target: RecoveryTarget, opts: PlanOptions, warnin
     last_point = _last_point(lin)
     assert last_point is not None
     if target.kind is TargetKind.LATEST:
-        windows = recoverable_windows(lin)
+        windows = lineage_windows(lin)
         if opts.tail == "always":
             return _tail_plan(lin, clock, target, None, opts, warnings)
         if not windows:
@@ -294,7 +405,7 @@ def _time_plan(lin: Lineage, clock: Clock, target: RecoveryTarget, rt: ResolvedT
     if res.best is None:
         err = _explain_time(lin, clock, rt, res)
         if opts.or_earlier and err.nearest_before is not None:
-            windows = recoverable_windows(lin)
+            windows = lineage_windows(lin)
             _, before, _ = locate(windows, key)
             assert before is not None
             earlier = clock.from_key(before.end)
@@ -335,7 +446,7 @@ def _tail_plan(lin: Lineage, clock: Clock, target: RecoveryTarget, rt: ResolvedT
         )
     res = _search(lin, Goal(exact_end=anchor), lambda b: True, lambda b: b.last_lsn.value >= anchor)
     if res.best is None:
-        windows = recoverable_windows(lin)
+        windows = lineage_windows(lin)
         tail_lp = clock.from_key(windows[-1].end) if windows else None
         raise NotRecoverable(
             f"a tail-log backup would begin at LSN {anchor}, but no chain of backups reaches that LSN",

@@ -111,30 +111,41 @@ def _t(bs: BackupSet) -> str:
 class _Collector:
     def __init__(self, lin: Lineage, windows: list[Window]) -> None:
         self.lin = lin
-        self.clock = Clock(lin)
+        self._clock: Clock | None = None
         self.windows = windows
         self.window_starts = [w.start for w in windows]
         self.out: list[Finding] = []
 
+    @property
+    def clock(self) -> Clock:
+        if self._clock is None:
+            self._clock = Clock(self.lin)
+        return self._clock
+
     def add(self, code: str, text: str, hint: str, bs: BackupSet | None = None, **kw: object) -> None:
         self.out.append(Finding(code, text, hint, bs, **kw))  # type: ignore[arg-type]
 
-    def lost_range(self, after: datetime) -> tuple[ResolvedTime, ResolvedTime | None] | None:
-        """From ``after`` to the next recoverable point; None when another path covers it."""
+    def lost_range(self, after: datetime, *, skip_points: bool = False
+                   ) -> tuple[ResolvedTime, ResolvedTime | None] | None:
+        """From ``after`` to the next recoverable point (with ``skip_points``: the next window
+        longer than a point); None when another path covers it."""
         i = bisect.bisect_right(self.window_starts, after)
         if i > 0 and self.windows[i - 1].end > after:
             return None
+        while skip_points and i < len(self.windows) and self.windows[i].start == self.windows[i].end:
+            i += 1
         nxt = self.windows[i].start if i < len(self.windows) else None
         return self.clock.from_key(after), (self.clock.from_key(nxt) if nxt is not None else None)
 
 
-def _lost_text(rng: tuple[ResolvedTime, ResolvedTime | None] | None) -> str:
+def _lost_text(rng: tuple[ResolvedTime, ResolvedTime | None] | None, points: bool = False) -> str:
     if rng is None:
         return "No point in time is lost: another chain of backups covers this range."
     start, end = rng
+    extra = " (except the end points of data backups in between)" if points else ""
     if end is None:
-        return f"Nothing after {start.local_text} can be recovered."
-    return f"Times from {start.local_text} to {end.local_text} cannot be recovered."
+        return f"Nothing after {start.local_text} can be recovered{extra}."
+    return f"Times from {start.local_text} to {end.local_text} cannot be recovered{extra}."
 
 
 def _set_findings(c: _Collector) -> None:
@@ -142,6 +153,10 @@ def _set_findings(c: _Collector) -> None:
     thumbs: dict[str, list[BackupSet]] = {}
     for bs in lin.sets:
         reason = lin.unavailable.get(bs.backup_set_uuid, "")
+        if not (reason or bs.is_damaged or bs.has_incomplete_metadata or bs.has_bulk_logged_data
+                or bs.encryptor_thumbprint or bs.is_copy_only or bs.type is BackupType.DIFF
+                or (bs.media_family_count or 0) > 1):
+            continue  # the common case, kept cheap
         what = f"{bs.type.label} backup {bs.backup_set_uuid} (finished {_t(bs)})"
         if bs.missing_families:
             nums = ", ".join(str(n) for n in bs.missing_families)
@@ -203,54 +218,68 @@ def _diff_findings(c: _Collector, bs: BackupSet, what: str) -> None:
 
 
 def _log_findings(c: _Collector) -> None:
-    """The per-fork sweep: LOG_GAP, CHAIN_RESTART."""
+    """The per-fork sweep over logs by first_lsn: LOG_GAP, CHAIN_RESTART. Copy-only logs overlap
+    the regular chain (they never truncate the log), so they are neither gaps nor bridges."""
     lin = c.lin
-    bad_logs = sorted(
-        (s for s in lin.sets if s.type is BackupType.LOG and s.backup_set_uuid in lin.unavailable),
-        key=lambda s: s.first_lsn,
-    )
-    bad_firsts = [s.first_lsn.value for s in bad_logs]
-    simple_finishes = [lin.finish_key(s) for s in lin.sets if s.is_simple]
-    max_end: dict[str | None, BackupSet] = {}
+    ends: dict[str | None, int] = {}  # exit fork -> greatest last_lsn so far
+    holder: dict[str | None, BackupSet] = {}  # exit fork -> the log that ends there
     for log in lin.logs:
         if log.is_copy_only:
-            continue  # overlaps the regular chain; never a gap, never a bridge
-        entry = log.first_recovery_fork_guid or log.last_recovery_fork_guid
-        exit_ = log.last_recovery_fork_guid or log.first_recovery_fork_guid
-        candidates = list(max_end.values()) if entry is None else [
-            p for p in (max_end.get(entry), max_end.get(None)) if p is not None
-        ]
-        prev = max(candidates, key=lambda s: s.last_lsn, default=None)
-        what = f"log backup {log.backup_set_uuid} (first_lsn {log.first_lsn}, started {fmt_time(log.backup_start_date)})"
+            continue
+        first_fork, last_fork = log.first_recovery_fork_guid, log.last_recovery_fork_guid
+        entry = first_fork or last_fork
+        exit_ = last_fork or first_fork
+        if entry is None:
+            prev_fork = max(ends, key=lambda k: ends[k], default=None) if ends else None
+        else:
+            prev_fork = entry if ends.get(entry, -1) >= ends.get(None, -1) else None
+        prev_end = ends.get(prev_fork, -1)
+        first = log.first_lsn.value
         if log.begins_log_chain:
-            earlier_simple = simple_finishes and simple_finishes[0] < lin.start_key(log)
-            if prev is not None or earlier_simple:
-                after = lin.reach_key(prev) if prev is not None else max(
-                    t for t in simple_finishes if t < lin.start_key(log))
-                rng = c.lost_range(after)
-                c.add("CHAIN_RESTART", f"{what} begins a new log chain (begins_log_chain: the database was in "
-                      f"SIMPLE recovery or was recreated); no log before it can be chained to it. {_lost_text(rng)}",
-                      "keep the database in FULL recovery; after a switch back from SIMPLE take a full or "
-                      "differential backup at once.", log,
-                      lost_from=rng[0] if rng else None, lost_to=rng[1] if rng else None)
-        elif prev is not None and prev.last_lsn < log.first_lsn:
-            p = prev.last_lsn
-            rng = c.lost_range(lin.reach_key(prev))
-            j = bisect.bisect_right(bad_firsts, p.value)
-            holders = [s for s in bad_logs[:j] if s.last_lsn > p][-1:]
-            cause = (f" Log {holders[0].backup_set_uuid} holds that LSN but is unusable: "
-                     f"{lin.unavailable[holders[0].backup_set_uuid]}." if holders else
-                     " No log backup in the history holds it (deleted, never recorded, or taken elsewhere).")
-            c.add("LOG_GAP", f"the log chain is broken before {what}: no earlier log backup ends at or after "
-                  f"LSN {log.first_lsn}; the previous log {prev.backup_set_uuid} ends at LSN {p} "
-                  f"(finished {_t(prev)}). RESTORE LOG fails with error 4305: an earlier log backup that "
-                  f"includes LSN {p} is needed.{cause} {_lost_text(rng)}",
-                  f"find the log backup that contains LSN {p} (backup folders, archive, other servers); "
-                  "if it is gone, take a full or differential backup now so the chain is recoverable again.",
-                  log, lsn=p, lost_from=rng[0] if rng else None, lost_to=rng[1] if rng else None)
-        cur = max_end.get(exit_)
-        if cur is None or log.last_lsn > cur.last_lsn:
-            max_end[exit_] = log
+            _chain_restart(c, log, holder.get(prev_fork) if prev_end >= 0 else None)
+        elif 0 <= prev_end < first:
+            _log_gap(c, log, holder[prev_fork])
+        last = log.last_lsn.value
+        if last > ends.get(exit_, -1):
+            ends[exit_] = last
+            holder[exit_] = log
+
+
+def _what_log(log: BackupSet) -> str:
+    return f"log backup {log.backup_set_uuid} (first_lsn {log.first_lsn}, started {fmt_time(log.backup_start_date)})"
+
+
+def _chain_restart(c: _Collector, log: BackupSet, prev: BackupSet | None) -> None:
+    lin = c.lin
+    start = lin.start_key(log)
+    simple = [lin.finish_key(s) for s in lin.sets if s.is_simple and lin.finish_key(s) < start]
+    if prev is None and not simple:
+        return  # the first log chain of the database: nothing was broken
+    after = lin.reach_key(prev) if prev is not None else min(simple)
+    rng = c.lost_range(after, skip_points=True)
+    c.add("CHAIN_RESTART", f"{_what_log(log)} begins a new log chain (begins_log_chain: the database was in "
+          f"SIMPLE recovery or was recreated); no log before it can be chained to it. {_lost_text(rng, True)}",
+          "keep the database in FULL recovery; after a switch back from SIMPLE take a full or "
+          "differential backup at once.", log,
+          lost_from=rng[0] if rng else None, lost_to=rng[1] if rng else None)
+
+
+def _log_gap(c: _Collector, log: BackupSet, prev: BackupSet) -> None:
+    lin = c.lin
+    p = prev.last_lsn
+    rng = c.lost_range(lin.reach_key(prev))
+    holders = [s for s in lin.sets if s.type is BackupType.LOG and s.backup_set_uuid in lin.unavailable
+               and s.first_lsn <= p < s.last_lsn] if lin.unavailable else []
+    cause = (f" Log {holders[-1].backup_set_uuid} holds that LSN but is unusable: "
+             f"{lin.unavailable[holders[-1].backup_set_uuid]}." if holders else
+             " No log backup in the history holds it (deleted, never recorded, or taken elsewhere).")
+    c.add("LOG_GAP", f"the log chain is broken before {_what_log(log)}: no earlier log backup ends at or after "
+          f"LSN {log.first_lsn}; the previous log {prev.backup_set_uuid} ends at LSN {p} "
+          f"(finished {_t(prev)}). RESTORE LOG fails with error 4305: an earlier log backup that "
+          f"includes LSN {p} is needed.{cause} {_lost_text(rng)}",
+          f"find the log backup that contains LSN {p} (backup folders, archive, other servers); "
+          "if it is gone, take a full or differential backup now so the chain is recoverable again.",
+          log, lsn=p, lost_from=rng[0] if rng else None, lost_to=rng[1] if rng else None)
 
 
 def _fork_findings(c: _Collector) -> None:
@@ -353,7 +382,7 @@ def validate_lineage(lin: Lineage, opts: ValidateOptions | None = None,
 def lineages_for(history: History, database: str | None) -> list[Lineage]:
     """The lineages to check, in name then time order."""
     lins: Iterable[Lineage] = history.lineages_named(database) if database else history.lineages.values()
-    return sorted(lins, key=lambda lin: (lin.database_name.casefold(), lin.first_time))
+    return sorted(lins, key=lambda lin: (lin.database_name.casefold(), lin.finish_key(lin.sets[0])))
 
 
 def validate_history(history: History, opts: ValidateOptions | None = None,

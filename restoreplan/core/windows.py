@@ -140,3 +140,8 @@ def locate(windows: list[Window], t: datetime) -> tuple[Window | None, Window | 
         elif w.start > t and after is None:
             after = w
     return None, before, after
+
+
+def lineage_windows(lin: Lineage) -> list[Window]:
+    """recoverable_windows, computed once per lineage."""
+    return lin.memo("windows", lambda: recoverable_windows(lin))
