@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 
 from restoreplan.core.model import BackupSet, BackupType, LogMark
 
-
 T = TypeVar("T")
 
 

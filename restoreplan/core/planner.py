@@ -22,6 +22,11 @@ from restoreplan.core.windows import data_starts, lineage_windows, locate
 TAIL_MODES = ("auto", "always", "never")
 
 
+def clock_of(lin: Lineage) -> Clock:
+    """The lineage's clock (server-local <-> UTC), built once."""
+    return lin.memo("clock", lambda: Clock(lin))
+
+
 @dataclass(frozen=True, slots=True)
 class PlanOptions:
     tail: str = "auto"
@@ -219,7 +224,7 @@ def choose_lineage(history: History, database: str, target: RecoveryTarget, fami
         covering = []
         for lin in ordered:
             try:
-                key = lin.memo("clock", lambda: Clock(lin)).resolve(target.time).key
+                key = clock_of(lin).resolve(target.time).key
             except UsageError:
                 continue
             if any(key in w for w in lineage_windows(lin)):
@@ -341,7 +346,7 @@ def plan_restore(history: History, database: str, target: RecoveryTarget, option
 
 def plan_lineage(lin: Lineage, target: RecoveryTarget, opts: PlanOptions, warnings: list[str] | None = None) -> Plan:
     warnings = list(warnings or [])
-    clock = lin.memo("clock", lambda: Clock(lin))
+    clock = clock_of(lin)
     name = lin.database_name
     if not lin.fulls:
         raise NotRecoverable(f"{name}: no restorable full backup in the history",
