@@ -12,5 +12,7 @@ SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "backups"
 @pytest.fixture(scope="session")
 def samples() -> Path:
     if not SAMPLES.is_dir():
-        pytest.skip(f"sample backups not found at {SAMPLES} (they live beside the project, not in it)")
+        pytest.skip(
+            f"sample backups not found at {SAMPLES} (they live beside the project, not in it)"
+        )
     return SAMPLES

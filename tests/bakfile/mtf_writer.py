@@ -60,7 +60,9 @@ class SetSpec:
     data_len: int = 8192
 
 
-def _block(kind: bytes, fixed: bytes, streams: list[tuple[bytes, bytes]], *, size: int = 0) -> bytes:
+def _block(
+    kind: bytes, fixed: bytes, streams: list[tuple[bytes, bytes]], *, size: int = 0
+) -> bytes:
     """A DBLK (header checksum set) with its streams and a final SPAD to a 512 boundary."""
     first_event = max(52, len(fixed))
     if first_event % 4:
@@ -205,18 +207,19 @@ def _encodable(n: int) -> bool:
     return n > 4 and _words_after(9 * n) > _words_after(9 * (n - 1))
 
 
+_BITS9 = [f"{b:09b}" for b in range(256)]
+
+
 def xpress_literals(data: bytes) -> bytes:
     """LZ77+Huffman (MS-XCA 2.2) with every symbol 9 bits long: literals only, no matches."""
     assert _encodable(len(data)) and len(data) <= 65536
-    acc = 0
-    for b in data:
-        acc = (acc << 9) | b
+    acc = int("".join(_BITS9[b] for b in data), 2)
     nbits = 9 * len(data)
     words = _words_after(nbits)
     acc <<= words * 16 - nbits
     out = bytearray(b"\x99" * 256)
-    for i in range(words):
-        out += struct.pack("<H", (acc >> (16 * (words - 1 - i))) & 0xFFFF)
+    raw = acc.to_bytes(words * 2, "big")
+    out += b"".join(raw[i + 1 : i + 2] + raw[i : i + 1] for i in range(0, len(raw), 2))
     return bytes(out)
 
 
@@ -247,7 +250,9 @@ def _record(payload: bytes, signature: bytes, seq: int) -> bytes:
     return bytes(hdr) + comp
 
 
-def build_compressed(s: SetSpec, *, signature: bytes = bytes.fromhex("9c120000608175dd01000000")) -> bytes:
+def build_compressed(
+    s: SetSpec, *, signature: bytes = bytes.fromhex("9c120000608175dd01000000")
+) -> bytes:
     """A single-set MSSQLBAK file: header, SFMB, XPRESS records, raw SFMB, ESET record, SFMB."""
     body = set_blocks(s, 1)
     eset_at = body.rfind(b"ESET", 0, body.rfind(b"ESET"))

@@ -87,7 +87,10 @@ def test_stripes_and_history_rows(tmp_path: Path) -> None:
         )
     scans = scan_sources([str(tmp_path)])
     rows = rows_for_history(scans)
-    assert [(r["family_sequence_number"], r["media_family_count"]) for r in rows] == [(1, 2), (2, 2)]
+    assert [(r["family_sequence_number"], r["media_family_count"]) for r in rows] == [
+        (1, 2),
+        (2, 2),
+    ]
     assert {r["media_set_guid"] for r in rows} == {str(media)}
     builder = SetBuilder()
     builder.add_mappings(rows, "backup files")
@@ -161,7 +164,9 @@ def test_folder_walk_skips_non_regular(tmp_path: Path) -> None:
     (tmp_path / "full.bak").write_bytes(build_file([FULL]))
     os.mkfifo(tmp_path / "pipe")
     calls: list[tuple[int, int]] = []
-    scans = scan_sources([str(tmp_path), str(tmp_path / "missing")], progress=lambda d, t: calls.append((d, t)))
+    scans = scan_sources(
+        [str(tmp_path), str(tmp_path / "missing")], progress=lambda d, t: calls.append((d, t))
+    )
     names = [Path(s.name).name for s in scans]
     assert names == ["noext", "full.bak", "missing"]
     assert scans[2].error == "unreadable: no such file or folder"

@@ -166,6 +166,12 @@ def _final_copy(r: ChunkCache, pending: PendingSet, signature: bytes) -> None:
                         if n:
                             sets_seen.add(n)
                 j = data.find(b"ESET", j + 4)
+        if final is not None and not sets_seen:
+            raise FormatProblem(
+                "the final metadata copy (MSLS) is there but no end-of-set (ESET) follows: "
+                "truncated file",
+                r.size,
+            )
         if final is not None:
             others = sets_seen - {pending.sset.position}
             if others:
