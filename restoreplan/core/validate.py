@@ -252,10 +252,16 @@ def _what_log(log: BackupSet) -> str:
 def _chain_restart(c: _Collector, log: BackupSet, prev: BackupSet | None) -> None:
     lin = c.lin
     start = lin.start_key(log)
-    simple = [lin.finish_key(s) for s in lin.sets if s.is_simple and lin.finish_key(s) < start]
-    if prev is None and not simple:
+    after = lin.reach_key(prev) if prev is not None else None
+    if after is None:
+        for s in lin.sets:  # sorted by finish: stop at the log
+            if lin.finish_key(s) >= start:
+                break
+            if s.is_simple:
+                after = lin.finish_key(s)
+                break
+    if after is None:
         return  # the first log chain of the database: nothing was broken
-    after = lin.reach_key(prev) if prev is not None else min(simple)
     rng = c.lost_range(after, skip_points=True)
     c.add("CHAIN_RESTART", f"{_what_log(log)} begins a new log chain (begins_log_chain: the database was in "
           f"SIMPLE recovery or was recreated); no log before it can be chained to it. {_lost_text(rng, True)}",
@@ -286,8 +292,12 @@ def _fork_findings(c: _Collector) -> None:
     lin = c.lin
     entered = {s.last_recovery_fork_guid for s in lin.spanning}
     seen: set[str] = set()
+    current: str | None = None
     for bs in lin.sets:
         fork = bs.last_recovery_fork_guid
+        if fork == current and bs.first_recovery_fork_guid == fork:
+            continue  # the common case: same fork as the previous set
+        current = fork
         if bs.spans_fork:
             c.add("RECOVERY_FORK", f"log backup {bs.backup_set_uuid} (finished {_t(bs)}) spans a recovery fork: "
                   f"the database was restored WITH RECOVERY at LSN {bs.fork_point_lsn} and continued on fork "
