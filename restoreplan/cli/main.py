@@ -17,6 +17,7 @@ from restoreplan.core.errors import RestorePlanError
 COMMAND_MODULES = [
     "restoreplan.cli.plan_cmd",
     "restoreplan.cli.export_cmd",
+    "restoreplan.cli.graph_cmd",
     "restoreplan.cli.scan_cmd",
     "restoreplan.cli.validate_cmd",
     "restoreplan.cli.audit_cmd",

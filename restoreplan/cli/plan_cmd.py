@@ -98,13 +98,17 @@ def run_script(args: argparse.Namespace) -> int:
         except ImportError:
             raise UsageError("the RDS dialect is not available in this build") from None
         return int(rds.run_rds_script(args, make_plan))
+    if args.standby and args.no_recovery:
+        raise UsageError("--standby and --no-recovery exclude each other")
     plan = make_plan(args)
     opts = ScriptOptions(target_name=args.target_name, data_dir=args.data_dir, log_dir=args.log_dir,
                          replace=args.replace, standby=args.standby, no_recovery=args.no_recovery,
                          tail_file=args.tail_file)
-    if args.standby and args.no_recovery:
-        raise UsageError("--standby and --no-recovery exclude each other")
-    sys.stdout.write(render_tsql(plan, opts))
+    script = render_tsql(plan, opts)
+    if args.format == "json":
+        print_json({"dialect": "tsql", "script": script, "plan": plan_json(plan)})
+    else:
+        sys.stdout.write(script)
     return EXIT_OK
 
 
@@ -129,5 +133,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     s.add_argument("--log-volume", help="RDS: @log_file_volume")
     s.add_argument("--kms-key-arn", help="RDS: @kms_master_key_arn for encrypted backups")
     s.add_argument("--instance-region", help="RDS: the instance's region, checked against the S3 objects")
-    s.add_argument("--format", choices=["text"], default="text", help=argparse.SUPPRESS)
+    s.add_argument("--format", choices=["text", "json"], default="text",
+                   help="text: the script alone (default); json: {dialect, script, plan}")
     s.set_defaults(func=run_script)

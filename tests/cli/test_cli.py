@@ -153,3 +153,13 @@ def test_every_command_help_has_an_example():
     sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
     for name, p in sub.choices.items():
         assert "example" in (p.epilog or "").lower(), f"{name} --help has no example"
+
+
+def test_script_json_and_graph(capsys):
+    code, out, _ = run(capsys, "script", "-d", "Sales", "--latest", "--format", "json")
+    doc = json.loads(out)
+    assert code == 0 and doc["dialect"] == "tsql" and ":On Error exit" in doc["script"] and doc["plan"]["steps"]
+    code, out, _ = run(capsys, "graph", "-d", "Sales", "--format", "json")
+    assert code == 0 and json.loads(out)["graphs"][0]["nodes"]
+    code, _, err = run(capsys, "script", "-d", "Sales", "--latest", "--standby", "u.bak", "--no-recovery")
+    assert code == 2 and "exclude" in err
