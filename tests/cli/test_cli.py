@@ -163,3 +163,31 @@ def test_script_json_and_graph(capsys):
     assert code == 0 and json.loads(out)["graphs"][0]["nodes"]
     code, _, err = run(capsys, "script", "-d", "Sales", "--latest", "--standby", "u.bak", "--no-recovery")
     assert code == 2 and "exclude" in err
+
+
+def test_check_files_goes_around_missing_files_and_names_them(tmp_path, capsys):
+    header = list(REQUIRED) + ["family_guid", "time_zone", "position", "differential_base_guid",
+                               "family_sequence_number", "mirror", "media_family_count"]
+    full_ = tmp_path / "full.bak"
+    diff_m0, diff_m1 = tmp_path / "diff_m0.bak", tmp_path / "diff_m1.bak"
+    log1, log2 = tmp_path / "log1.trn", tmp_path / "log2.trn"
+    fu, du = "aaaaaaaa-0000-4000-8000-00000000000a", "aaaaaaaa-0000-4000-8000-00000000000b"
+    rows = [
+        ["db", fu, "D", "100", "120", "110", "0", "2026-01-05 09:59", "2026-01-05 10:00", str(full_), F, "0", "1", "", "1", "0", "1"],
+        ["db", du, "I", "200", "220", "210", "110", "2026-01-05 10:59", "2026-01-05 11:00", str(diff_m0), F, "0", "1", fu, "1", "0", "1"],
+        ["db", du, "I", "200", "220", "210", "110", "2026-01-05 10:59", "2026-01-05 11:00", str(diff_m1), F, "0", "1", fu, "1", "1", "1"],
+        ["db", "aaaaaaaa-0000-4000-8000-00000000000c", "L", "110", "210", "110", "110", "2026-01-05 10:29", "2026-01-05 10:30", str(log1), F, "0", "1", "", "1", "0", "1"],
+        ["db", "aaaaaaaa-0000-4000-8000-00000000000d", "L", "210", "300", "210", "110", "2026-01-05 11:29", "2026-01-05 11:30", str(log2), F, "0", "1", "", "1", "0", "1"],
+    ]
+    hist = write(tmp_path, rows, header)
+    for p in (full_, diff_m1, log1, log2):
+        p.write_bytes(b"x")
+    args = ["plan", "--history", hist, "-d", "db", "--at", "2026-01-05 11:20", "--check-files", "--format", "json"]
+    code, out, _ = run(capsys, *args)  # one mirror of the differential is enough
+    assert code == 0 and [s["backup_type"] for s in json.loads(out)["steps"][:-1]] == ["D", "I", "L"]
+    diff_m1.unlink()
+    code, out, _ = run(capsys, *args)  # no mirror left: full + both logs instead
+    assert code == 0 and [s["backup_type"] for s in json.loads(out)["steps"][:-1]] == ["D", "L", "L"]
+    log1.unlink()
+    code, out, err = run(capsys, *args[:-2])
+    assert code == 3 and "missing file(s)" in err and "log1.trn" in err
