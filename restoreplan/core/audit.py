@@ -1,0 +1,453 @@
+"""Recoverability audit: windows, gaps and their causes, RPO, worst case, a verdict per backup.
+
+Pure: a lineage in, figures out. One pass over the sets plus a worst-case search that only
+looks at the instants where the plan can be most expensive: just before each full or
+differential finishes (the plan cannot use it yet) and at each window end. Between two such
+instants the cheapest plan only needs more logs as time goes on, so the maximum is at an end.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from restoreplan.core.chain import Goal, LogPath, SearchNotes, search_logs
+from restoreplan.core.history import History, Lineage
+from restoreplan.core.lsn import LSN
+from restoreplan.core.model import BackupSet, BackupType
+from restoreplan.core.target import Clock, ResolvedTime, fmt_time
+from restoreplan.core.validate import (
+    LineageFindings,
+    ValidateOptions,
+    as_of_key,
+    lineages_for,
+    validate_lineage,
+)
+from restoreplan.core.windows import Window, data_starts, recoverable_windows
+
+_EPS = timedelta(milliseconds=1)
+_MAX_TRIES = 8  # older data backups tried per instant once the newest ones fail
+
+
+class Verdict(StrEnum):
+    RESTORABLE = "restorable"  # a full (alone) or a differential (with its base)
+    POINT_IN_TIME = "point_in_time"  # a log usable for point-in-time recovery
+    LIMITED = "limited"  # usable with a restriction (bulk-logged, copy-only log)
+    NOT_NEEDED = "not_needed"  # an empty log
+    UNREACHABLE = "unreachable"  # intact, but no chain of backups reaches it
+    BROKEN = "broken"  # cannot be restored
+
+
+@dataclass(frozen=True, slots=True)
+class BackupVerdict:
+    backup: BackupSet
+    verdict: Verdict
+    words: str
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """A stretch between two recoverable windows and why nothing in it can be reached."""
+
+    start: ResolvedTime
+    end: ResolvedTime
+    kind: str  # log_gap, simple_recovery, bulk_logged, unavailable, recovery_fork, unknown
+    cause: str
+    backup_set_uuid: str | None = None
+    lsn: LSN | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WorstCase:
+    """The most expensive plan inside the retained history."""
+
+    at: ResolvedTime
+    steps: int  # RESTORE statements (data + logs)
+    bytes: int  # bytes read
+    seconds: float  # estimated restore duration
+    full_uuid: str
+    diff_uuid: str | None
+    logs: int
+
+
+@dataclass(frozen=True, slots=True)
+class TypeStats:
+    type: BackupType
+    count: int
+    backup_size: int
+    size_on_disk: int
+    bytes_per_second: float | None  # observed: backup_size / (finish - start), summed
+
+
+@dataclass(frozen=True, slots=True)
+class Fork:
+    """A recovery fork: a branch of the timeline."""
+
+    guid: str | None
+    start: ResolvedTime
+    end: ResolvedTime
+    parent: str | None = None
+    branch_at: ResolvedTime | None = None
+    sets: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class AuditOptions:
+    as_of: datetime | None = None  # naive server-local or aware; None: no RPO
+    restore_rate: float | None = None  # bytes per second; None: observed backup throughput
+    max_full_age: timedelta | None = None
+    max_log_age: timedelta | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LineageAudit:
+    """Every figure of one lineage. Times are ResolvedTime (local, UTC, compare key)."""
+
+    lineage: Lineage = field(repr=False, compare=False)
+    findings: LineageFindings
+    windows: tuple[tuple[ResolvedTime, ResolvedTime], ...]
+    gaps: tuple[Gap, ...]
+    as_of: ResolvedTime | None
+    rpo: timedelta | None  # as_of - latest recoverable point
+    worst_steps: WorstCase | None
+    worst_bytes: WorstCase | None
+    type_stats: tuple[TypeStats, ...]
+    verdict_counts: tuple[tuple[Verdict, int], ...]
+    exceptions: tuple[BackupVerdict, ...]  # verdicts other than restorable / point_in_time
+    forks: tuple[Fork, ...]
+
+    @property
+    def database_name(self) -> str:
+        return self.lineage.database_name
+
+    @property
+    def earliest(self) -> ResolvedTime | None:
+        return self.windows[0][0] if self.windows else None
+
+    @property
+    def latest(self) -> ResolvedTime | None:
+        return self.windows[-1][1] if self.windows else None
+
+    def covers(self, key: datetime) -> bool:
+        """Is a compare key inside a recoverable window?"""
+        return any(a.key <= key <= b.key for a, b in self.windows)
+
+    def verdicts(self) -> Iterator[BackupVerdict]:
+        """A verdict for every backup set (computed on demand: one per row of the history)."""
+        return _verdicts(self.lineage, [Window(a.key, b.key) for a, b in self.windows])
+
+
+@dataclass(frozen=True, slots=True)
+class AuditResult:
+    lineages: tuple[LineageAudit, ...]
+    options: AuditOptions
+
+
+# -- verdicts ----------------------------------------------------------------------------------
+
+def _in_windows(windows: list[Window], ends: list[datetime], key: datetime) -> bool:
+    i = bisect.bisect_left(ends, key)
+    return i < len(windows) and windows[i].start <= key
+
+
+def _verdict(lin: Lineage, bs: BackupSet, windows: list[Window], ends: list[datetime]) -> BackupVerdict:
+    reason = lin.unavailable.get(bs.backup_set_uuid)
+    if reason:
+        return BackupVerdict(bs, Verdict.BROKEN, f"cannot be restored: {reason}")
+    if bs.type is BackupType.FULL:
+        extra = " (copy-only: never a differential base)" if bs.is_copy_only else ""
+        return BackupVerdict(bs, Verdict.RESTORABLE, "restorable on its own" + extra)
+    if bs.type is BackupType.DIFF:
+        base = lin.by_uuid.get(bs.differential_base_guid or "")
+        if base is None:
+            return BackupVerdict(bs, Verdict.BROKEN, "cannot be restored: its base full is not in the history")
+        if base.backup_set_uuid in lin.unavailable:
+            return BackupVerdict(bs, Verdict.BROKEN, f"cannot be restored: its base full {base.backup_set_uuid} "
+                                 f"is unusable ({lin.unavailable[base.backup_set_uuid]})")
+        return BackupVerdict(bs, Verdict.RESTORABLE, f"restorable with its base full {base.backup_set_uuid}")
+    if bs.is_empty_log:
+        return BackupVerdict(bs, Verdict.NOT_NEEDED, "empty log (no log records): never needed")
+    reach = lin.reach_key(bs)
+    if windows and reach < windows[0].start:
+        return BackupVerdict(bs, Verdict.NOT_NEEDED, "not needed: it ends before the earliest recoverable "
+                             "point (the full backup it follows is not in the history)")
+    if not _in_windows(windows, ends, reach):
+        return BackupVerdict(bs, Verdict.UNREACHABLE, "intact, but no chain from a full backup reaches it "
+                             "(a log gap or no full before it)")
+    if bs.has_bulk_logged_data:
+        return BackupVerdict(bs, Verdict.LIMITED, "usable, but only to its end: it holds bulk-logged changes")
+    if bs.is_copy_only:
+        return BackupVerdict(bs, Verdict.LIMITED, "copy-only log: usable only as the last log of a restore")
+    return BackupVerdict(bs, Verdict.POINT_IN_TIME, "usable for point-in-time recovery")
+
+
+def _verdicts(lin: Lineage, windows: list[Window]) -> Iterator[BackupVerdict]:
+    ends = [w.end for w in windows]
+    for bs in lin.sets:
+        yield _verdict(lin, bs, windows, ends)
+
+
+# -- worst case --------------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class _Cand:
+    steps: int
+    nbytes: int
+    newest: datetime
+    full: BackupSet
+    diff: BackupSet | None
+    path: LogPath | None
+
+    def key(self) -> tuple[int, int, float]:
+        return (self.steps, self.nbytes, -self.newest.timestamp())
+
+
+class _Planner:
+    """The planner's cost model (fewest steps, then bytes, then newest data) at one instant,
+    trying the newest data backups first and stopping early."""
+
+    def __init__(self, lin: Lineage) -> None:
+        self.lin = lin
+        starts = [(f, d) for f, d in data_starts(lin)
+                  if d is None or lin.finish_key(d) >= lin.finish_key(f)]
+        starts.sort(key=lambda fd: lin.finish_key(fd[1] or fd[0]))
+        self.starts = starts
+        self.finish = [lin.finish_key(d or f) for f, d in starts]
+
+    def best(self, t: datetime) -> _Cand | None:
+        lin = self.lin
+        hi = bisect.bisect_right(self.finish, t)
+        best: _Cand | None = None
+        tries = after = 0
+        for j in range(hi - 1, -1, -1):
+            full, diff = self.starts[j]
+            last = diff or full
+            dsteps = 1 if diff is None else 2
+            dbytes = full.size_on_disk + (diff.size_on_disk if diff else 0)
+            if best is not None:
+                # older data on the same chain needs at least as many logs; only one with fewer
+                # data steps whose redo point sits in the same log can still win (by one step)
+                after += 1
+                if after > 2 or dsteps >= best.steps:
+                    break
+            tries += 1
+            if best is None and tries > _MAX_TRIES:
+                break
+            if self.finish[j] == t:
+                cand = _Cand(dsteps, dbytes, self.finish[j], full, diff, None)
+            elif last.is_simple:
+                continue
+            else:
+                path = search_logs(lin, last.last_lsn.value, last.last_recovery_fork_guid, self.finish[j],
+                                   Goal(time=t), SearchNotes())
+                if path is None:
+                    continue
+                cand = _Cand(dsteps + path.steps, dbytes + path.bytes, self.finish[j], full, diff, path)
+            if best is None or cand.key() < best.key():
+                best = cand
+        return best
+
+
+def _rates(stats: tuple[TypeStats, ...]) -> dict[BackupType, float]:
+    rates = {s.type: s.bytes_per_second for s in stats if s.bytes_per_second}
+    overall = [r for r in rates.values()]
+    fallback = sum(overall) / len(overall) if overall else 50 * 2**20
+    return {t: rates.get(t, fallback) for t in BackupType}
+
+
+def _duration(c: _Cand, rates: dict[BackupType, float], restore_rate: float | None) -> float:
+    backups = [c.full] + ([c.diff] if c.diff else []) + ([b for b, _ in c.path.logs()] if c.path else [])
+    if restore_rate:
+        return sum(b.size_on_disk for b in backups) / restore_rate
+    return sum((b.backup_size or b.size_on_disk) / rates[b.type] for b in backups)
+
+
+def _worst(lin: Lineage, clock: Clock, windows: list[Window], stats: tuple[TypeStats, ...],
+           restore_rate: float | None) -> tuple[WorstCase | None, WorstCase | None]:
+    if not windows:
+        return None, None
+    planner = _Planner(lin)
+    ends = [w.end for w in windows]
+    instants = {w.end for w in windows}
+    instants.update(t - _EPS for t in planner.finish if _in_windows(windows, ends, t - _EPS))
+    top_steps: tuple[tuple[int, int], datetime, _Cand] | None = None
+    top_bytes: tuple[tuple[int, int], datetime, _Cand] | None = None
+    for t in sorted(instants):
+        c = planner.best(t)
+        if c is None:
+            continue
+        if top_steps is None or (c.steps, c.nbytes) > top_steps[0]:
+            top_steps = ((c.steps, c.nbytes), t, c)
+        if top_bytes is None or (c.nbytes, c.steps) > top_bytes[0]:
+            top_bytes = ((c.nbytes, c.steps), t, c)
+    rates = _rates(stats)
+
+    def case(top: tuple[tuple[int, int], datetime, _Cand] | None) -> WorstCase | None:
+        if top is None:
+            return None
+        _, t, c = top
+        nlogs = len(c.path.logs()) if c.path else 0
+        return WorstCase(clock.from_key(t), c.steps, c.nbytes, _duration(c, rates, restore_rate),
+                         c.full.backup_set_uuid, c.diff.backup_set_uuid if c.diff else None, nlogs)
+
+    return case(top_steps), case(top_bytes)
+
+
+# -- one pass over the sets ----------------------------------------------------------------------
+
+@dataclass(slots=True)
+class _Pass:
+    stats: dict[BackupType, list[float]] = field(default_factory=dict)  # count, size, disk, bytes, secs
+    counts: dict[Verdict, int] = field(default_factory=dict)
+    exceptions: list[BackupVerdict] = field(default_factory=list)
+    notable: list[tuple[datetime, str, BackupSet]] = field(default_factory=list)  # for gap causes
+    forks: dict[str | None, list[object]] = field(default_factory=dict)  # first key, last key, count
+
+
+def _one_pass(lin: Lineage, windows: list[Window]) -> _Pass:
+    out = _Pass()
+    ends = [w.end for w in windows]
+    fork_of: str | None = "\0"
+    entry: list[object] | None = None
+    for bs in lin.sets:
+        st = out.stats.get(bs.type)
+        if st is None:
+            st = out.stats[bs.type] = [0, 0, 0, 0, 0.0]
+        size = bs.backup_size or 0
+        st[0] += 1
+        st[1] += size
+        st[2] += bs.size_on_disk
+        secs = (bs.backup_finish_date - bs.backup_start_date).total_seconds()
+        if secs > 0 and size:
+            st[3] += size
+            st[4] += secs
+        v = _verdict(lin, bs, windows, ends)
+        out.counts[v.verdict] = out.counts.get(v.verdict, 0) + 1
+        if v.verdict not in (Verdict.RESTORABLE, Verdict.POINT_IN_TIME):
+            out.exceptions.append(v)
+        key = lin.finish_key(bs)
+        if bs.backup_set_uuid in lin.unavailable:
+            out.notable.append((key, "unavailable", bs))
+        elif bs.has_bulk_logged_data and bs.type is BackupType.LOG:
+            out.notable.append((key, "bulk_logged", bs))
+        elif bs.is_simple:
+            out.notable.append((key, "simple_recovery", bs))
+        if bs.spans_fork:
+            out.notable.append((lin.start_key(bs), "recovery_fork", bs))
+        fork = bs.last_recovery_fork_guid
+        if fork != fork_of:
+            fork_of = fork
+            entry = out.forks.get(fork)
+            if entry is None:
+                entry = out.forks[fork] = [lin.start_key(bs), key, 0]
+        assert entry is not None
+        entry[1] = max(entry[1], key)  # type: ignore[call-overload]
+        entry[2] += 1  # type: ignore[operator]
+    return out
+
+
+def _gaps(lin: Lineage, clock: Clock, windows: list[Window], notable: list[tuple[datetime, str, BackupSet]],
+          findings: LineageFindings) -> tuple[Gap, ...]:
+    notable = sorted(notable, key=lambda n: n[0])
+    keys = [n[0] for n in notable]
+    log_gaps = [f for f in findings.findings if f.code in ("LOG_GAP", "CHAIN_RESTART") and f.lost_from]
+    out: list[Gap] = []
+    for w, nxt in zip(windows, windows[1:], strict=False):
+        a, b = w.end, nxt.start
+        start, end = clock.from_key(a), clock.from_key(b)
+        gap = None
+        for f in log_gaps:
+            assert f.lost_from is not None and f.backup is not None
+            if a <= f.lost_from.key <= b:
+                kind = "log_gap" if f.code == "LOG_GAP" else "simple_recovery"
+                cause = (f"log gap: no usable log backup contains LSN {f.lsn} (error 4305); the chain resumes "
+                         f"with log {f.backup.backup_set_uuid}" if kind == "log_gap" else
+                         f"the log chain restarts with log {f.backup.backup_set_uuid} (SIMPLE recovery period)")
+                gap = Gap(start, end, kind, cause, f.backup.backup_set_uuid, f.lsn)
+                break
+        if gap is None:
+            i = bisect.bisect_left(keys, a)
+            for key, kind, bs in notable[i:]:
+                if key > b + timedelta(seconds=1):
+                    break
+                what = f"{bs.type.label} backup {bs.backup_set_uuid}"
+                cause = {
+                    "unavailable": f"{what} cannot be restored: {lin.unavailable.get(bs.backup_set_uuid)}",
+                    "bulk_logged": f"{what} holds bulk-logged changes: no point in time inside it (error 4341)",
+                    "simple_recovery": "SIMPLE recovery: only the end points of data backups are restorable",
+                    "recovery_fork": f"recovery fork: the database was restored WITH RECOVERY; {what} spans the fork, "
+                                     "and times before its start on the new fork cannot be reached",
+                }[kind]
+                gap = Gap(start, end, kind, cause, bs.backup_set_uuid)
+                break
+        out.append(gap or Gap(start, end, "unknown", "no chain of backups covers this period"))
+    return tuple(out)
+
+
+def _forks(lin: Lineage, clock: Clock, raw: dict[str | None, list[object]]) -> tuple[Fork, ...]:
+    parents = {s.last_recovery_fork_guid: s for s in lin.spanning}
+    out = []
+    for guid, (first, last, n) in raw.items():
+        span = parents.get(guid)
+        out.append(Fork(guid, clock.from_key(first), clock.from_key(last),  # type: ignore[arg-type]
+                        span.first_recovery_fork_guid if span else None,
+                        clock.from_key(lin.start_key(span)) if span else None, n))  # type: ignore[arg-type]
+    return tuple(sorted(out, key=lambda f: f.start.key))
+
+
+def audit_lineage(lin: Lineage, opts: AuditOptions | None = None) -> LineageAudit:
+    """Every audit figure of one lineage."""
+    opts = opts or AuditOptions()
+    clock = Clock(lin)
+    windows = recoverable_windows(lin)
+    findings = validate_lineage(lin, ValidateOptions(opts.max_full_age, opts.max_log_age, opts.as_of), windows)
+    p = _one_pass(lin, windows)
+    stats = tuple(
+        TypeStats(t, int(v[0]), int(v[1]), int(v[2]), (v[3] / v[4]) if v[4] else None)
+        for t, v in sorted(p.stats.items(), key=lambda kv: list(BackupType).index(kv[0]))
+    )
+    worst_steps, worst_bytes = _worst(lin, clock, windows, stats, opts.restore_rate)
+    as_of = rpo = None
+    if opts.as_of is not None:
+        key = as_of_key(lin, clock, opts.as_of)
+        as_of = clock.from_key(key)
+        rpo = max(timedelta(0), key - windows[-1].end) if windows else None
+    order = list(Verdict)
+    return LineageAudit(
+        lineage=lin, findings=findings,
+        windows=tuple((clock.from_key(w.start), clock.from_key(w.end)) for w in windows),
+        gaps=_gaps(lin, clock, windows, p.notable, findings), as_of=as_of, rpo=rpo,
+        worst_steps=worst_steps, worst_bytes=worst_bytes, type_stats=stats,
+        verdict_counts=tuple(sorted(p.counts.items(), key=lambda kv: order.index(kv[0]))),
+        exceptions=tuple(p.exceptions), forks=_forks(lin, clock, p.forks),
+    )
+
+
+def audit_history(history: History, opts: AuditOptions | None = None, database: str | None = None) -> AuditResult:
+    """The audit of every lineage (or of the lineages named ``database``)."""
+    opts = opts or AuditOptions()
+    return AuditResult(tuple(audit_lineage(lin, opts) for lin in lineages_for(history, database)), opts)
+
+
+def describe_seconds(seconds: float) -> str:
+    """A duration in words: 3h 05m, 12m 30s, 45s."""
+    s = int(round(seconds))
+    d, s = divmod(s, 86400)
+    h, s = divmod(s, 3600)
+    m, s = divmod(s, 60)
+    if d:
+        return f"{d}d {h:02d}h"
+    if h:
+        return f"{h}h {m:02d}m"
+    if m:
+        return f"{m}m {s:02d}s"
+    return f"{s}s"
+
+
+__all__ = [
+    "AuditOptions", "AuditResult", "BackupVerdict", "Fork", "Gap", "LineageAudit", "TypeStats", "Verdict",
+    "WorstCase", "audit_history", "audit_lineage", "describe_seconds", "fmt_time",
+]
