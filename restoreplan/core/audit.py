@@ -24,6 +24,7 @@ from restoreplan.core.validate import (
     ValidateOptions,
     as_of_key,
     lineages_for,
+    superseded,
     validate_lineage,
 )
 from restoreplan.core.windows import Window, data_starts, recoverable_windows
@@ -398,12 +399,13 @@ def _forks(lin: Lineage, clock: Clock, raw: dict[str | None, list[object]]) -> t
     return tuple(sorted(out, key=lambda f: f.start.key))
 
 
-def audit_lineage(lin: Lineage, opts: AuditOptions | None = None) -> LineageAudit:
-    """Every audit figure of one lineage."""
+def audit_lineage(lin: Lineage, opts: AuditOptions | None = None, *, superseded: bool = False) -> LineageAudit:
+    """Every audit figure of one lineage (``superseded``: an older incarnation of the name)."""
     opts = opts or AuditOptions()
     clock = Clock(lin)
     windows = recoverable_windows(lin)
-    findings = validate_lineage(lin, ValidateOptions(opts.max_full_age, opts.max_log_age, opts.as_of), windows)
+    findings = validate_lineage(lin, ValidateOptions(opts.max_full_age, opts.max_log_age, opts.as_of), windows,
+                                superseded=superseded)
     p = _one_pass(lin, windows)
     stats = tuple(
         TypeStats(t, int(v[0]), int(v[1]), int(v[2]), (v[3] / v[4]) if v[4] else None)
@@ -429,7 +431,9 @@ def audit_lineage(lin: Lineage, opts: AuditOptions | None = None) -> LineageAudi
 def audit_history(history: History, opts: AuditOptions | None = None, database: str | None = None) -> AuditResult:
     """The audit of every lineage (or of the lineages named ``database``)."""
     opts = opts or AuditOptions()
-    return AuditResult(tuple(audit_lineage(lin, opts) for lin in lineages_for(history, database)), opts)
+    lins = lineages_for(history, database)
+    old = superseded(lins)
+    return AuditResult(tuple(audit_lineage(lin, opts, superseded=lin.key in old) for lin in lins), opts)
 
 
 def describe_seconds(seconds: float) -> str:

@@ -374,9 +374,13 @@ def _lineage_findings(c: _Collector) -> None:
 
 
 def validate_lineage(lin: Lineage, opts: ValidateOptions | None = None,
-                     windows: list[Window] | None = None) -> LineageFindings:
-    """Every finding of one lineage (``windows`` may be passed when already computed)."""
+                     windows: list[Window] | None = None, *, superseded: bool = False) -> LineageFindings:
+    """Every finding of one lineage (``windows`` may be passed when already computed). A
+    ``superseded`` lineage (an older incarnation of a dropped and recreated name) is not
+    checked for stale backups."""
     opts = opts or ValidateOptions()
+    if superseded:
+        opts = ValidateOptions()
     c = _Collector(lin, recoverable_windows(lin) if windows is None else windows)
     _lineage_findings(c)
     _set_findings(c)
@@ -392,10 +396,24 @@ def validate_lineage(lin: Lineage, opts: ValidateOptions | None = None,
 def lineages_for(history: History, database: str | None) -> list[Lineage]:
     """The lineages to check, in name then time order."""
     lins: Iterable[Lineage] = history.lineages_named(database) if database else history.lineages.values()
-    return sorted(lins, key=lambda lin: (lin.database_name.casefold(), lin.finish_key(lin.sets[0])))
+    return sorted(lins, key=lambda lin: (lin.database_name.casefold(), lin.finish_key(lin.sets[-1])))
+
+
+def superseded(lins: list[Lineage]) -> set[str]:
+    """Keys of lineages whose name was later reused by a newer lineage (dropped and recreated)."""
+    newest: dict[str, Lineage] = {}
+    for lin in lins:
+        name = lin.database_name.casefold()
+        cur = newest.get(name)
+        if cur is None or lin.sets[-1].backup_finish_date > cur.sets[-1].backup_finish_date:
+            newest[name] = lin
+    keep = {lin.key for lin in newest.values()}
+    return {lin.key for lin in lins if lin.key not in keep}
 
 
 def validate_history(history: History, opts: ValidateOptions | None = None,
                      database: str | None = None) -> list[LineageFindings]:
     """Findings of every lineage (or of the lineages named ``database``)."""
-    return [validate_lineage(lin, opts) for lin in lineages_for(history, database)]
+    lins = lineages_for(history, database)
+    old = superseded(lins)
+    return [validate_lineage(lin, opts, superseded=lin.key in old) for lin in lins]
