@@ -70,6 +70,10 @@ def target_from_args(args: argparse.Namespace) -> RecoveryTarget:
 def make_plan(args: argparse.Namespace) -> Plan:
     target = target_from_args(args)
     loaded = load_from_args(args)
+    for name, reason in loaded.unreadable:
+        print(f"restoreplan: warning: skipped {name}: {reason}", file=sys.stderr)
+    for server, message in loaded.failures:
+        print(f"restoreplan: warning: {server}: {message}", file=sys.stderr)
     history = loaded.history
     database = args.database
     if not database:
