@@ -262,6 +262,7 @@ class SetBuilder:
     def __init__(self) -> None:
         self._sets: dict[str, _Acc] = {}
         self._db_files: dict[str, list[DatabaseFile]] = {}
+        self._built: list[BackupSet] | None = None
         self.rows_read = 0
         memos: dict[Callable[[object], Any], _Memo] = {}
         self._readers: dict[str, Callable[[object], Any]] = {
@@ -310,10 +311,14 @@ class SetBuilder:
             self.rows_read += 1
 
     def add_database_files(self, backup_set_uuid: str, files: Iterable[DatabaseFile]) -> None:
+        if self._built is not None:
+            raise RuntimeError("database files added to a SetBuilder after build()")
         self._db_files.setdefault(backup_set_uuid, []).extend(files)
 
     def _add(self, values: list[Any], origin: str, row_no: int | None, names: Iterable[str]) -> None:
         """Add one parsed row; ``names`` are the input's columns, in its order."""
+        if self._built is not None:
+            raise RuntimeError("rows added to a SetBuilder after build()")
         for slot, name in _REQUIRED_SLOTS:
             if values[slot] is None:
                 raise InputError(
@@ -368,8 +373,17 @@ class SetBuilder:
             )
 
     def build(self) -> list[BackupSet]:
+        """The backup sets, in the order they were first seen.
+
+        Building hands the sets over: each one's accumulated rows are released as it is built, so
+        a history never sits in memory twice. Calling build again returns the same sets; adding
+        rows after building is an error.
+        """
+        if self._built is not None:
+            return list(self._built)
         out: list[BackupSet] = []
-        for uuid, acc in self._sets.items():
+        for uuid in list(self._sets):
+            acc = self._sets.pop(uuid)
             kwargs = dict(zip(_SET_FIELDS, acc.values))  # values[:_N_SET], in _COLUMNS order
             for key in _BOOL_FIELDS:
                 kwargs[key] = bool(kwargs[key])
@@ -394,4 +408,5 @@ class SetBuilder:
             kwargs["files"] = tuple(files)
             kwargs["db_files"] = tuple(self._db_files.get(uuid, ()))
             out.append(BackupSet(**kwargs))
-        return out
+        self._built = out
+        return list(out)
