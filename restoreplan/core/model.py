@@ -192,7 +192,7 @@ class BackupSet:
         if not count or (count == 1 and self.files):
             return ()
         present = {f.family_sequence_number for f in self.files}
-        return tuple(n for n in range(1, self.media_family_count + 1) if n not in present)
+        return tuple(n for n in range(1, count + 1) if n not in present)
 
     def devices(self) -> tuple[str, ...]:
         """One device per family, the lowest mirror, in family order (as SMO does)."""
