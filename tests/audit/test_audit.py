@@ -1,0 +1,113 @@
+"""Audit figures, cross-checked against the planner (an independent computation)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from restoreplan.core.audit import AuditOptions, Verdict, audit_history, audit_lineage
+from restoreplan.core.errors import NotRecoverable
+from restoreplan.core.planner import PlanOptions, plan_lineage
+from restoreplan.core.target import Clock, RecoveryTarget
+from restoreplan.sources.load import LoadRequest, load
+from tests.builders import diff, full, history, log
+
+
+def chain():
+    f = full("10:00", 100, 120, size=1000)
+    sets = [f, log("10:15", 90, 150), log("10:30", 150, 180), log("10:45", 180, 200),
+            diff("11:00", 205, 210, f, size=100), log("11:15", 200, 220), log("11:30", 220, 260),
+            log("11:45", 260, 300), full("12:00", 305, 320, size=1000), log("12:15", 300, 340)]
+    return sets
+
+
+def planner_steps(lin, t):
+    try:
+        p = plan_lineage(lin, RecoveryTarget.at(t), PlanOptions(tail="never"))
+    except NotRecoverable:
+        return None
+    return len(p.restore_steps), p.bytes_read
+
+
+def sample_times(lin, step=timedelta(minutes=1)):
+    t = lin.sets[0].backup_start_date - timedelta(minutes=5)
+    end = lin.sets[-1].backup_finish_date + timedelta(minutes=5)
+    while t <= end:
+        yield t
+        t += step
+
+
+def check_against_planner(lin, a, step=timedelta(minutes=1)):
+    clock = Clock(lin)
+    worst = 0
+    for t in sample_times(lin, step):
+        got = planner_steps(lin, t)
+        key = clock.resolve(t).key
+        assert a.covers(key) == (got is not None), t
+        if got:
+            worst = max(worst, got[0])
+    assert a.worst_steps is not None and a.worst_steps.steps >= worst
+    w = a.worst_steps
+    assert planner_steps(lin, w.at.local)[0] == w.steps  # the reported instant really costs that much
+
+
+def test_windows_and_worst_case_match_the_planner_on_a_clean_chain():
+    h = history(*chain())
+    [lin] = h.lineages.values()
+    a = audit_lineage(lin)
+    assert len(a.windows) == 1 and not a.gaps
+    check_against_planner(lin, a)
+    assert a.worst_steps.steps == 6  # just before the 12:00 full: full, diff, 11:15, 11:30, 11:45, 12:15
+
+
+def test_log_gap_gives_a_gap_with_its_cause():
+    sets = chain()
+    del sets[6]  # 11:30 log
+    [lin] = history(*sets).lineages.values()
+    a = audit_lineage(lin)
+    assert len(a.windows) == 2
+    [gap] = a.gaps
+    assert gap.kind == "log_gap" and "4305" in gap.cause and gap.lsn is not None and gap.lsn.value == 220
+    check_against_planner(lin, a)
+    broken = {v.backup.backup_set_uuid: v for v in a.verdicts()}
+    assert broken[sets[6].backup_set_uuid].verdict is Verdict.UNREACHABLE  # the 11:45 log
+
+
+def test_damaged_backup_is_broken_in_words():
+    sets = chain()
+    from tests.builders import with_
+
+    sets[4] = with_(sets[4], is_damaged=True)
+    [lin] = history(*sets).lineages.values()
+    a = audit_lineage(lin)
+    [v] = [v for v in a.exceptions if v.backup.backup_set_uuid == sets[4].backup_set_uuid]
+    assert v.verdict is Verdict.BROKEN and "damaged" in v.words
+
+
+def test_rpo_and_restore_rate():
+    [lin] = history(*chain()).lineages.values()
+    a = audit_lineage(lin, AuditOptions(as_of=datetime(2026, 1, 5, 13, 15), restore_rate=100.0))
+    assert a.rpo == timedelta(hours=1)
+    w = a.worst_bytes
+    assert w is not None and w.seconds == pytest.approx(w.bytes / 100.0)
+
+
+def test_counts_by_type():
+    [lin] = history(*chain()).lineages.values()
+    stats = {s.type.value: s.count for s in audit_lineage(lin).type_stats}
+    assert stats == {"D": 2, "I": 1, "L": 7}
+
+
+@pytest.mark.parametrize("name", ["Sales", "Inventory", "Legacy"])
+def test_bundled_sample_windows_match_the_planner(name):
+    h = load(LoadRequest()).history
+    [lin] = h.lineages_named(name)
+    a = audit_lineage(lin)
+    check_against_planner(lin, a, step=timedelta(minutes=47))
+
+
+def test_sales_is_one_window_without_gaps():
+    res = audit_history(load(LoadRequest()).history, AuditOptions(), "Sales")
+    [a] = res.lineages
+    assert len(a.windows) == 1 and not a.gaps and a.findings.count("error") == 0  # type: ignore[arg-type]
