@@ -111,7 +111,7 @@ def _detail(a: LineageAudit, fmt: str) -> list[str]:
         f"{s.local_text} .. {e.local_text}" if s.key != e.key else f"{s.local_text} (point)"
         for s, e in a.windows[:20]) or "none") + (f"; ... {len(a.windows) - 20} more" if len(a.windows) > 20 else ""))
     if a.gaps:
-        rows = [[g.start.local_text, g.end.local_text, g.kind, g.cause] for g in a.gaps[:50]]
+        rows: list[list[Any]] = [[g.start.local_text, g.end.local_text, g.kind, g.cause] for g in a.gaps[:50]]
         lines.append(tabulate(rows, headers=["gap from", "to", "kind", "cause"], tablefmt=fmt,
                               maxcolwidths=[None, None, None, 80]))
     for label, w in (("most steps", a.worst_steps), ("most bytes", a.worst_bytes)):

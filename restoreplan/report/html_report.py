@@ -69,7 +69,7 @@ def _section(a: LineageAudit, n: int, target: datetime | None) -> str:
            f'<small>family_guid {_e(family_guid(a.findings) or a.lineage.key)}; servers: '
            f'{_e(", ".join(a.lineage.server_names) or "-")}</small></h2>']
     out.append(render_timeline(a, target=key))
-    facts = [["earliest recoverable point", a.earliest.local_text if a.earliest else "none"],
+    facts: list[list[object]] = [["earliest recoverable point", a.earliest.local_text if a.earliest else "none"],
              ["latest recoverable point", a.latest.local_text if a.latest else "none"],
              ["recoverable windows", len(a.windows)], ["gaps", len(a.gaps)]]
     if a.rpo is not None and a.as_of is not None:

@@ -28,7 +28,7 @@ def _ticks(lo: datetime, hi: datetime) -> list[datetime]:
     secs = int(step.total_seconds())
     epoch = datetime(2000, 1, 1)
     first = epoch + timedelta(seconds=(int((lo - epoch).total_seconds()) // secs + 1) * secs)
-    out = []
+    out: list[datetime] = []
     t = first
     while t <= hi and len(out) < 40:
         out.append(t)
