@@ -52,6 +52,8 @@ def _problem(origin: str, row: int | None, column: str, exc: Exception) -> Input
 
 
 def _lsn(raw: object) -> LSN | None:
+    if type(raw) is int:  # exact already (msdb over ODBC)
+        return LSN(raw)
     if isinstance(raw, str):
         s = raw.strip()
         if s.isdigit() and s.isascii() and len(s) <= 25:  # the decimal form msdb prints
@@ -185,15 +187,24 @@ _FAST: dict[Callable[[object], Any], Callable[[str], Any]] = {
 }
 
 
+# Cells whose equal values always parse alike (1 == 1.0 == True, Decimal("1") == Decimal("1.0")
+# and aware datetimes equal across zones do not): only these may be part of a template's key.
+_KEY_TYPES = frozenset({str, int, bool, type(None)})
+
+
 class _RowPlan:
-    """How the rows of one positional input are parsed.
+    """How the rows of one input (one set of columns) are parsed.
 
     The columns that change from one backup set to the next (_PER_SET) are parsed cell by cell.
     The others (database, GUIDs, forks, flags, the differential base...) repeat as a group:
-    their texts are one key, parsed once into a template row that later rows copy.
+    their values are one key, parsed once into a template row that later rows copy. A key is
+    kept only when its cells are texts (``typed``: texts, ints, bools and None, the key then
+    holding the cells' types too, so that 1 and True are different keys).
     """
 
-    def __init__(self, columns: Sequence[str], readers: Mapping[str, Callable[[object], Any]]) -> None:
+    def __init__(
+        self, columns: Sequence[str], readers: Mapping[str, Callable[[object], Any]], *, typed: bool = False
+    ) -> None:
         self.cells = [(i, _SLOT[name], readers[name]) for i, name in enumerate(columns) if name in _SLOT]
         self.own = [
             (i, slot, _FAST.get(_PARSERS[_COLUMNS[slot]]), read)
@@ -201,13 +212,25 @@ class _RowPlan:
             if _COLUMNS[slot] in _PER_SET
         ]
         self.shared = [(i, slot, read) for i, slot, read in self.cells if _COLUMNS[slot] not in _PER_SET]
-        self.key: Callable[[Sequence[Any]], Any] = (
-            operator.itemgetter(*(i for i, _, _ in self.shared)) if self.shared else (lambda row: None)
+        self.cells_of_key: Callable[[Sequence[Any]], tuple[Any, ...]] = (
+            operator.itemgetter(*(i for i, _, _ in self.shared), 0, 0)  # always a tuple
+            if self.shared
+            else (lambda row: ())
         )
+        self.typed = typed
         self.templates: dict[Any, list[Any]] = {}
 
+    def _key(self, row: Sequence[Any]) -> Any:
+        cells = self.cells_of_key(row)
+        return (cells, tuple(map(type, cells))) if self.typed else cells
+
+    def _keeps(self, key: Any) -> bool:
+        if self.typed:
+            return _KEY_TYPES.issuperset(key[1])
+        return all(type(cell) is str for cell in key)
+
     def parse(self, row: Sequence[Any]) -> list[Any]:
-        key = self.key(row)
+        key = self._key(row)
         try:
             template = self.templates.get(key)
         except TypeError:  # an unhashable cell (it will not parse)
@@ -216,8 +239,7 @@ class _RowPlan:
             template = [None] * len(_COLUMNS)
             for i, slot, read in self.shared:
                 template[slot] = read(row[i])
-            # only texts are keys: 1, 1.0 and True are equal keys that parse differently
-            if all(type(cell) is str for cell in (key if isinstance(key, tuple) else (key,))):
+            if self._keeps(key):
                 if len(self.templates) >= _MEMO_LIMIT:
                     self.templates.clear()
                 self.templates[key] = template
@@ -291,23 +313,27 @@ class SetBuilder:
 
     def add_mappings(self, rows: Iterable[Mapping[str, Any]], origin: str) -> None:
         """Add rows given as mappings keyed by canonical column names."""
-        readers = self._readers
+        plans: dict[tuple[str, ...], tuple[_RowPlan, list[str]]] = {}  # by the row's keys
         for row_no, row in enumerate(rows, start=1):
             if row_no == 1:
                 check_header(list(row.keys()), origin)
-            values: list[Any] = [None] * len(_COLUMNS)
-            for name, raw in row.items():
-                read = readers.get(name)
-                if read is None:
-                    continue
-                try:
-                    values[_SLOT[name]] = read(raw)
-                except v.ValueProblem as exc:
-                    raise _problem(origin, row_no, name, exc) from None
-            missing = [c for c in REQUIRED if c not in row]
+            names = tuple(row)
+            known = plans.get(names)
+            if known is None:
+                if len(plans) >= 64:
+                    plans.clear()
+                plan = _RowPlan(names, self._readers, typed=True)
+                known = plans[names] = (plan, [c for c in REQUIRED if c not in row])
+            plan, missing = known
+            cells = list(row.values())
+            try:
+                values = plan.parse(cells)
+            except v.ValueProblem:
+                name, exc = plan.first_problem(cells)
+                raise _problem(origin, row_no, name, exc) from None
             if missing:
                 raise InputError(f"{_where(origin, row_no)}: missing key(s) {', '.join(missing)}")
-            self._add(values, origin, row_no, row.keys())
+            self._add(values, origin, row_no, names)
             self.rows_read += 1
 
     def add_database_files(self, backup_set_uuid: str, files: Iterable[DatabaseFile]) -> None:

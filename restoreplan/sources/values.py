@@ -102,7 +102,7 @@ def parse_guid(raw: object) -> str | None:
 def parse_datetime(raw: object) -> datetime | None:
     """Parse a naive datetime as msdb exports print it (with or without fractions)."""
     if isinstance(raw, datetime):
-        return raw.replace(tzinfo=None) if raw.tzinfo is None else raw
+        return raw  # naive stays naive; an aware value keeps its offset
     s = _cell(raw)
     if s is None:
         return None
