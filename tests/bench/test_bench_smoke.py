@@ -1,0 +1,50 @@
+"""The benchmark runner on tiny histories, so that it cannot rot (no timing is asserted)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_runner_quick(tmp_path: Path) -> None:
+    md = tmp_path / "bench.md"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--data-dir", str(tmp_path),
+         "--scan-files", "0", "--odbc-rows", "0", "--markdown", str(md)],
+        capture_output=True, text=True, timeout=120, cwd=ROOT, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout
+    assert "csv.reader baseline" in out and "restoreplan plan" in out
+    assert "plan_lineage" in out and "median ms" in out
+    assert "peak RSS < 1.5 GiB" in out
+    text = md.read_text()
+    assert text.startswith("machine: ") and "× csv.reader" in text
+
+
+def test_generated_history_shape(tmp_path: Path) -> None:
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import generate
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    from restoreplan.core.model import BackupType
+    from restoreplan.sources.load import LoadRequest, load
+
+    path = generate.write_history(tmp_path / "h.csv", 10_000)
+    logs = generate.write_log_heavy(tmp_path / "l.csv", 3_000)
+    assert sum(1 for _ in path.open()) == 10_001
+    history = load(LoadRequest(history=[str(path)])).history
+    assert history.database_names == ["DB0000", "DB0001"]
+    sets = history.all_sets()
+    kinds = {t: sum(1 for s in sets if s.type is t) for t in BackupType}
+    assert kinds[BackupType.LOG] > 90 * kinds[BackupType.DIFF] / 7  # a log every 15 minutes
+    assert any(len(s.files) == 4 for s in sets if s.type is BackupType.FULL)  # striped fulls
+    for lin in history.lineages.values():
+        assert len(lin.runs) == 1  # one unbroken log chain per database
+    heavy = load(LoadRequest(history=[str(logs)])).history
+    (lin,) = heavy.lineages.values()
+    assert len(lin.logs) == 3_000
