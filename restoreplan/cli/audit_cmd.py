@@ -8,7 +8,7 @@ import json
 import re
 import sys
 
-from restoreplan.cli.common import EXIT_OK, load_from_args, parse_time_arg
+from restoreplan.cli.common import EXIT_OK, load_from_args, parse_time_arg, select_lineages
 from restoreplan.cli.validate_cmd import add_check_args, as_of_from_args, parse_duration
 from restoreplan.core.audit import AuditOptions, AuditResult, audit_history
 from restoreplan.core.errors import UsageError
@@ -42,9 +42,7 @@ def audit_from_args(args: argparse.Namespace) -> AuditResult:
         max_log_age=parse_duration(args.max_log_age) if args.max_log_age else None,
     )
     history = load_from_args(args).history
-    if args.database and not history.lineages_named(args.database):
-        raise UsageError(f"no database named {args.database!r} in the history",
-                         hint="databases: " + ", ".join(history.database_names))
+    select_lineages(history, args.database)  # an unknown name is a usage error
     return audit_history(history, opts, args.database)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from dateutil import parser as dateutil_parser
 
 from restoreplan.core.errors import RestorePlanError, UsageError
+from restoreplan.core.history import History, Lineage
 from restoreplan.sources.load import Loaded, LoadRequest, load
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_NOT_RECOVERABLE = 0, 1, 2, 3
@@ -76,6 +77,17 @@ def load_from_args(args: argparse.Namespace, progress: Callable[[str], None] | N
         since=parse_time_arg(args.since) if args.since else None, server_name=args.server_name, s3=s3,
     )
     return load(req, progress)
+
+
+def select_lineages(history: History, database: str | None) -> list[Lineage]:
+    """The lineages a --database names (all when it is None); an unknown name is a usage error."""
+    if not database:
+        return list(history.lineages.values())
+    found = history.lineages_named(database)
+    if not found:
+        raise UsageError(f"no database named {database!r} in the history",
+                         hint="databases: " + ", ".join(history.database_names))
+    return found
 
 
 def print_json(obj: Any) -> None:

@@ -7,8 +7,13 @@ import sys
 
 from tabulate import tabulate
 
-from restoreplan.cli.common import EXIT_OK, add_history_args, load_from_args, print_json
-from restoreplan.core.errors import UsageError
+from restoreplan.cli.common import (
+    EXIT_OK,
+    add_history_args,
+    load_from_args,
+    print_json,
+    select_lineages,
+)
 from restoreplan.core.graph import graph_dot, graph_json, restore_graph
 
 EXAMPLE = """examples:
@@ -19,14 +24,7 @@ EXAMPLE = """examples:
 
 
 def run(args: argparse.Namespace) -> int:
-    history = load_from_args(args).history
-    if args.database:
-        lineages = history.lineages_named(args.database)
-        if not lineages:
-            raise UsageError(f"no database named {args.database!r} in the history",
-                             hint="databases: " + ", ".join(history.database_names))
-    else:
-        lineages = list(history.lineages.values())
+    lineages = select_lineages(load_from_args(args).history, args.database)
     graphs = [restore_graph(lin) for lin in lineages]
     if args.format == "json":
         print_json({"graphs": [graph_json(g) for g in graphs]})

@@ -6,7 +6,14 @@ import argparse
 import re
 import sys
 
-from restoreplan.cli.common import EXIT_OK, add_format, add_history_args, load_from_args, print_json
+from restoreplan.cli.common import (
+    EXIT_OK,
+    add_format,
+    add_history_args,
+    load_from_args,
+    print_json,
+    select_lineages,
+)
 from restoreplan.core.errors import UsageError
 from restoreplan.core.strategy.analysis import StrategyOptions, analyse
 from restoreplan.core.strategy.schedule import parse_duration, parse_schedule
@@ -65,14 +72,7 @@ def options_from_args(args: argparse.Namespace) -> StrategyOptions:
 
 def run(args: argparse.Namespace) -> int:
     options = options_from_args(args)  # bad syntax fails before the history is read
-    history = load_from_args(args).history
-    if args.database:
-        lineages = history.lineages_named(args.database)
-        if not lineages:
-            raise UsageError(f"no database named {args.database!r} in the history",
-                             hint="databases: " + ", ".join(history.database_names))
-    else:
-        lineages = list(history.lineages.values())
+    lineages = select_lineages(load_from_args(args).history, args.database)
     result = analyse(lineages, options)
     if args.format == "json":
         print_json(strategy_json(result))

@@ -14,6 +14,7 @@ from restoreplan.cli.common import (
     load_from_args,
     parse_time_arg,
     print_json,
+    select_lineages,
 )
 from restoreplan.core.errors import RestorePlanError, UsageError
 from restoreplan.core.validate import LineageFindings, Severity, ValidateOptions, validate_history
@@ -71,9 +72,7 @@ def options_from_args(args: argparse.Namespace) -> ValidateOptions:
 def findings_from_args(args: argparse.Namespace) -> list[LineageFindings]:
     opts = options_from_args(args)
     history = load_from_args(args).history
-    if args.database and not history.lineages_named(args.database):
-        raise UsageError(f"no database named {args.database!r} in the history",
-                         hint="databases: " + ", ".join(history.database_names))
+    select_lineages(history, args.database)  # an unknown name is a usage error
     return validate_history(history, opts, args.database)
 
 
