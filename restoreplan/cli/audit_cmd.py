@@ -7,6 +7,8 @@ import argparse
 import json
 import re
 import sys
+from html import escape
+from typing import Any
 
 from restoreplan.cli.common import EXIT_OK, load_from_args, parse_time_arg, select_lineages
 from restoreplan.cli.validate_cmd import add_check_args, as_of_from_args, parse_duration
@@ -46,20 +48,60 @@ def audit_from_args(args: argparse.Namespace) -> AuditResult:
     return audit_history(history, opts, args.database)
 
 
+def _rds_summary(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The RDS instance's own recovery facts (automated backups, snapshots), when given."""
+    if not args.rds_describe_json:
+        return None
+    from restoreplan.sources.rds_instance import instance_summary, load_json_file
+
+    snaps = load_json_file(args.rds_snapshots_json) if args.rds_snapshots_json else None
+    return instance_summary(load_json_file(args.rds_describe_json), snaps, None, args.rds_instance)
+
+
+def _rds_html(summary: dict[str, Any]) -> str:
+    rows = "".join(f"<tr><th>{escape(str(k))}</th><td>{escape(str(v))}</td></tr>" for k, v in summary.items())
+    return ("<section><h2>Amazon RDS instance-level recovery</h2><p>Automated backups and snapshots restore the "
+            "whole instance (restoreplan rds-pitr); the native chains above restore single databases.</p>"
+            f"<table>{rows}</table></section>")
+
+
+def _strategy(args: argparse.Namespace, result: AuditResult) -> Any:
+    from restoreplan.core.strategy.analysis import StrategyOptions, analyse
+
+    return analyse([la.lineage for la in result.lineages], StrategyOptions())
+
+
 def run(args: argparse.Namespace) -> int:
     target = parse_time_arg(args.target) if args.target else None
     result = audit_from_args(args)
+    rds = _rds_summary(args)
+    strategy = _strategy(args, result) if args.strategy else None
     if args.format == "json":
-        text = json.dumps(audit_json(result, all_backups=args.all_backups), indent=2, ensure_ascii=False,
-                          default=str) + "\n"
+        doc = audit_json(result, all_backups=args.all_backups)
+        if rds is not None:
+            doc["rds_instance"] = rds
+        if strategy is not None:
+            from restoreplan.report.strategy_report import strategy_json
+
+            doc["strategy"] = strategy_json(strategy)
+        text = json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"
     elif args.format == "csv":
         text = audit_csv(result)
     elif args.format == "markdown":
         text = audit_text(result, markdown=True)
     elif args.format == "html":
-        text = render_html(result, target=target)
+        extra = []
+        if strategy is not None:
+            from restoreplan.report.strategy_report import strategy_html_section
+
+            extra.append(strategy_html_section(strategy))
+        if rds is not None:
+            extra.append(_rds_html(rds))
+        text = render_html(result, target=target, extra_sections=extra)
     else:
         text = audit_text(result)
+        if rds is not None:
+            text += "\nAmazon RDS instance: " + ", ".join(f"{k}={v}" for k, v in rds.items()) + "\n"
     if args.output:
         with open(args.output, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
@@ -77,5 +119,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--restore-rate", metavar="RATE", help="estimate restore time at this rate (200MB/s) "
                    "instead of the backups' observed throughput")
     p.add_argument("--target", metavar="TIME", help="mark this time on the HTML timeline")
+    p.add_argument("--strategy", action="store_true",
+                   help="add the backup-schedule what-if (restoreplan strategy) to the JSON and HTML reports")
+    p.add_argument("--rds-describe-json", metavar="FILE",
+                   help="saved `aws rds describe-db-instances` output: show the instance's retention, backup "
+                        "window and restorable boundaries beside the native chains")
+    p.add_argument("--rds-snapshots-json", metavar="FILE", help="saved `aws rds describe-db-snapshots` output")
+    p.add_argument("--rds-instance", metavar="ID", help="which instance of --rds-describe-json")
     p.add_argument("--all-backups", action="store_true", help="JSON: a verdict for every backup, not only exceptions")
     p.set_defaults(func=run)

@@ -191,3 +191,18 @@ def test_check_files_goes_around_missing_files_and_names_them(tmp_path, capsys):
     log1.unlink()
     code, out, err = run(capsys, *args[:-2])
     assert code == 3 and "missing file(s)" in err and "log1.trn" in err
+
+
+def test_audit_report_carries_strategy_and_rds_instance_sections(tmp_path, capsys):
+    data = Path(__file__).resolve().parents[1] / "rds" / "data"
+    out_file = tmp_path / "audit.html"
+    code, _, err = run(capsys, "audit", "-d", "Sales", "--strategy", "--rds-describe-json",
+                       str(data / "describe_db_instances.json"), "--format", "html", "-o", str(out_file))
+    assert code == 0, err
+    html = out_file.read_text()
+    assert "Amazon RDS instance-level recovery" in html and "backup_retention_days" in html
+    assert "weekly full + daily diff + logs" in html
+    code, out, _ = run(capsys, "audit", "-d", "Sales", "--strategy", "--rds-describe-json",
+                       str(data / "describe_db_instances.json"), "--format", "json")
+    doc = json.loads(out)
+    assert doc["rds_instance"]["latest_restorable_utc"] and doc["strategy"]
