@@ -11,6 +11,8 @@ from restoreplan.sources.bakfile import BytesSource, read_backup_file
 from tests.bakfile.mtf_writer import SetSpec, build_compressed, build_file
 
 MTF = build_file([SetSpec(data_len=3000), SetSpec(backup_type="L", backup_set_guid=uuid.uuid4())])
+# the second set is complete once its first ESET block is read (a second ESET copy follows it)
+SECOND_SET_END = MTF.find(b"ESET", MTF.rfind(b"SSET")) + 512
 COMPRESSED = build_compressed(SetSpec(data_len=3000))
 _ESET_RECORD = COMPRESSED.rfind(b"SFMB", 0, COMPRESSED.rfind(b"SFMB")) + 512
 ESET_RECORD_END = (
@@ -29,7 +31,7 @@ def _check(data: bytes) -> None:
 @given(st.integers(min_value=0, max_value=len(MTF) - 1))
 def test_truncated_mtf(cut: int) -> None:
     scan = read_backup_file(BytesSource(MTF[:cut]), "t.bak")
-    if cut < MTF.rfind(b"ESET") + 512:  # inside the second set: it must not be reported
+    if cut < SECOND_SET_END:  # inside the second set: it must not be reported
         assert scan.error is not None and len(scan.sets) < 2
     else:
         assert len(scan.sets) == 2
