@@ -99,8 +99,19 @@ class _Database:
             self.pos = (self.pos // VLF + 1) * VLF + 10 * BLOCK + 1
         return self.pos
 
-    def _rows(self, kind: str, start: datetime, finish: datetime, first: int, last: int, ckpt: int,
-              size: int, stripes: int = 1, begins: bool = False, uid: str | None = None) -> Iterator[list[str]]:
+    def _rows(
+        self,
+        kind: str,
+        start: datetime,
+        finish: datetime,
+        first: int,
+        last: int,
+        ckpt: int,
+        size: int,
+        stripes: int = 1,
+        begins: bool = False,
+        uid: str | None = None,
+    ) -> Iterator[list[str]]:
         self.backup_set_id += 1
         self.media_set_id += 1
         row = list(self.template)
@@ -144,25 +155,51 @@ class _Database:
                 ckpt = self._advance(1, 5)
                 last = self._advance(20, 200)
                 uid = _guid(self.rng)
-                yield from self._rows("D", t, t + timedelta(minutes=25), first, last, ckpt, self.size,
-                                      stripes, uid=uid)
+                yield from self._rows(
+                    "D",
+                    t,
+                    t + timedelta(minutes=25),
+                    first,
+                    last,
+                    ckpt,
+                    self.size,
+                    stripes,
+                    uid=uid,
+                )
                 self.last_full = (uid, ckpt)
                 return
             first = self._advance(5, 40)
             ckpt = self._advance(1, 5)
             last = self._advance(10, 80)
-            yield from self._rows("I", t, t + timedelta(minutes=6), first, last, ckpt,
-                                  max(2**20, int(self.size * 0.04 * t.weekday())))
+            yield from self._rows(
+                "I",
+                t,
+                t + timedelta(minutes=6),
+                first,
+                last,
+                ckpt,
+                max(2**20, int(self.size * 0.04 * t.weekday())),
+            )
             return
         start_lsn = self.last_log_end if self.last_log_end is not None else self.pos
         end = self._advance(50, 400)
         size = int(self.log_rate * self.rng.uniform(0.5, 1.5))
-        yield from self._rows("L", t, t + timedelta(seconds=20), start_lsn, end, start_lsn, size,
-                              begins=self.first_log)
+        yield from self._rows(
+            "L",
+            t,
+            t + timedelta(seconds=20),
+            start_lsn,
+            end,
+            start_lsn,
+            size,
+            begins=self.first_log,
+        )
         self.last_log_end = end
         self.first_log = False
 
-    def stream(self, max_rows: int | None = None, max_logs: int | None = None) -> Iterator[list[str]]:
+    def stream(
+        self, max_rows: int | None = None, max_logs: int | None = None
+    ) -> Iterator[list[str]]:
         t = START
         step = timedelta(minutes=15)
         rows = logs = week = 0
@@ -185,7 +222,9 @@ def write_history(path: Path, rows: int, seed: int = 1) -> Path:
     """``rows / 5000`` databases of 5,000 rows each (at least one database)."""
     n_db = max(1, rows // ROWS_PER_DATABASE)
     per_db = ROWS_PER_DATABASE if rows >= ROWS_PER_DATABASE else rows
-    return _write(path, ((_Database(i, seed, stripe_fulls=i % 4 == 0), per_db, None) for i in range(n_db)))
+    return _write(
+        path, ((_Database(i, seed, stripe_fulls=i % 4 == 0), per_db, None) for i in range(n_db))
+    )
 
 
 def write_log_heavy(path: Path, logs: int, seed: int = 1) -> Path:
@@ -224,17 +263,26 @@ def ensure_log_heavy(logs: int, data_dir: Path = DATA_DIR, seed: int = 1) -> Pat
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--sizes", default="10000,100000,1000000", help="row counts (comma separated)")
-    p.add_argument("--logs", type=int, default=100_000, help="log backups of the log-heavy database (0: none)")
+    p.add_argument(
+        "--logs", type=int, default=100_000, help="log backups of the log-heavy database (0: none)"
+    )
     p.add_argument("--data-dir", type=Path, default=DATA_DIR)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--force", action="store_true", help="rewrite files that exist")
     args = p.parse_args(argv)
-    jobs = [(history_path(int(s), args.data_dir, args.seed), write_history, int(s))
-            for s in args.sizes.split(",") if s.strip()]
+    jobs = [
+        (history_path(int(s), args.data_dir, args.seed), write_history, int(s))
+        for s in args.sizes.split(",")
+        if s.strip()
+    ]
     if args.logs:
-        jobs.append((log_heavy_path(args.logs, args.data_dir, args.seed), write_log_heavy, args.logs))
+        jobs.append(
+            (log_heavy_path(args.logs, args.data_dir, args.seed), write_log_heavy, args.logs)
+        )
     for path, writer, n in jobs:
         if path.exists() and not args.force:
             print(f"{path}: exists")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
 import json
 import os
 import resource
@@ -59,7 +60,9 @@ def _tables() -> dict[str, list[tuple[str, str]]]:
     }
 
 
-def write_tables(rows: int, folder: Path, tables: dict[str, list[tuple[str, str]]]) -> dict[str, Path]:
+def write_tables(
+    rows: int, folder: Path, tables: dict[str, list[tuple[str, str]]]
+) -> dict[str, Path]:
     """Split a generated canonical history into the three msdb tables (CSV for COPY)."""
     col = {name: i for i, name in enumerate(generate.ALL)}
     paths = {t: folder / f"{t}.csv" for t in tables}
@@ -79,7 +82,9 @@ def write_tables(rows: int, folder: Path, tables: dict[str, list[tuple[str, str]
                     values = {c: row[col[c]] for c in generate.ALL}
                     values.update(backup_set_id=str(set_id), media_set_id=str(media_id))
                     writers["backupset"].writerow(values.get(c, "") for c, _ in tables["backupset"])
-                    writers["backupmediaset"].writerow(values.get(c, "") for c, _ in tables["backupmediaset"])
+                    writers["backupmediaset"].writerow(
+                        values.get(c, "") for c, _ in tables["backupmediaset"]
+                    )
                 values = {c: row[col[c]] for c in generate.ALL}
                 values["media_set_id"] = str(media_id)
                 writers["backupmediafamily"].writerow(
@@ -92,14 +97,17 @@ def write_tables(rows: int, folder: Path, tables: dict[str, list[tuple[str, str]
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--rows", type=int, default=1_000_000)
     args = p.parse_args(argv)
-    try:
-        import pyodbc
-    except ImportError:
+    if importlib.util.find_spec("pyodbc") is None:
         return _note("pyodbc is not installed")
-    if not all((PG_BIN / b).exists() for b in ("initdb", "pg_ctl", "postgres")) or not PG_DRIVER.exists():
+    if (
+        not all((PG_BIN / b).exists() for b in ("initdb", "pg_ctl", "postgres"))
+        or not PG_DRIVER.exists()
+    ):
         return _note(f"PostgreSQL 15 ({PG_BIN}) or its ODBC driver ({PG_DRIVER}) is missing")
     psql = shutil.which("psql")
     if psql is None:
@@ -136,12 +144,25 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         files = write_tables(args.rows, tmp, tables)
         ddl = ["CREATE DATABASE msdb"]
-        base = [psql, "-h", str(sock), "-p", str(port), "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-q"]
+        base = [
+            psql,
+            "-h",
+            str(sock),
+            "-p",
+            str(port),
+            "-U",
+            "postgres",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-q",
+        ]
         subprocess.run([*base, "-d", "postgres", "-c", ddl[0]], check=True, capture_output=True)
         script = ["CREATE SCHEMA dbo;"]
         for table, cols in tables.items():
             script.append(f"CREATE TABLE dbo.{table} ({', '.join(f'{c} {t}' for c, t in cols)});")
-            script.append(f"\\copy dbo.{table} ({', '.join(c for c, _ in cols)}) FROM '{files[table]}' CSV")
+            script.append(
+                f"\\copy dbo.{table} ({', '.join(c for c, _ in cols)}) FROM '{files[table]}' CSV"
+            )
         script.append("ANALYZE;")
         subprocess.run([*base, "-d", "msdb"], input="\n".join(script), text=True, check=True,
                        capture_output=True)  # fmt: skip
@@ -149,7 +170,9 @@ def main(argv: list[str] | None = None) -> int:
         cs = f"Driver={PG_DRIVER};Server=127.0.0.1;Port={port};Database=msdb;UID=postgres"
 
         with msdb_odbc.open_msdb(cs) as session:
-            sql, params = build_query(session.available, schema=session.schema, dialect=session.dialect)
+            sql, params = build_query(
+                session.available, schema=session.schema, dialect=session.dialect
+            )
             t0 = time.perf_counter()
             cur = session.conn.cursor()
             cur.execute(sql, params)

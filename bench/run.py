@@ -21,7 +21,6 @@ import json
 import os
 import platform
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -127,7 +126,9 @@ def run_case(name: str, rows: int, cmd: list[str], runs: int, ok: tuple[int, ...
     case = Case(name, rows)
     for _ in range(runs):
         case.samples.append(measure(cmd, ok))
-    print(f"  {name:<34} {rows:>9,} rows  {case.wall:8.2f} s  {case.rss / MIB:8.0f} MiB", flush=True)
+    print(
+        f"  {name:<34} {rows:>9,} rows  {case.wall:8.2f} s  {case.rss / MIB:8.0f} MiB", flush=True
+    )
     return case
 
 
@@ -156,16 +157,30 @@ def machine() -> dict[str, str]:
 
 # -- the cases ----------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--runs", type=int, default=5, help="runs per case (median reported; default 5)")
-    p.add_argument("--big-runs", type=int, default=3,
-                   help="runs per case for files of 1,000,000 rows or more (default 3)")
+    p.add_argument(
+        "--big-runs",
+        type=int,
+        default=3,
+        help="runs per case for files of 1,000,000 rows or more (default 3)",
+    )
     p.add_argument("--sizes", default="10000,100000,1000000", help="history sizes in rows")
-    p.add_argument("--logs", type=int, default=100_000, help="log backups of the log-heavy database")
-    p.add_argument("--targets", type=int, default=1000, help="random targets for the planning latency")
-    p.add_argument("--scan-files", type=int, default=5000, help="files for bench/scan_bench.py (0: skip)")
+    p.add_argument(
+        "--logs", type=int, default=100_000, help="log backups of the log-heavy database"
+    )
+    p.add_argument(
+        "--targets", type=int, default=1000, help="random targets for the planning latency"
+    )
+    p.add_argument(
+        "--scan-files", type=int, default=5000, help="files for bench/scan_bench.py (0: skip)"
+    )
     p.add_argument("--odbc-rows", type=int, default=1_000_000, help="msdb rows over ODBC (0: skip)")
-    p.add_argument("--quick", action="store_true", help="tiny sizes, one run: a smoke test of this runner")
+    p.add_argument(
+        "--quick", action="store_true", help="tiny sizes, one run: a smoke test of this runner"
+    )
     p.add_argument("--data-dir", type=Path, default=generate.DATA_DIR)
     p.add_argument("--json", type=Path, help="write the raw results here")
     p.add_argument("--markdown", type=Path, help="write the tables here (GitHub markdown)")
@@ -200,13 +215,28 @@ def main(argv: list[str] | None = None) -> int:
             cases.append(run_case(f"restoreplan {command}", n, cmd, runs, ok=(0, 1)))
 
     print(f"one database with {args.logs:,} log backups ({log_rows:,} rows)", flush=True)
-    cases.append(run_case("csv.reader baseline", log_rows, [PY, "-c", BASELINE, str(log_file)], args.runs))
-    at = (generate.START + (dt.timedelta(minutes=15) * args.logs) * 0.6).strftime("%Y-%m-%d %H:%M:07")
+    cases.append(
+        run_case("csv.reader baseline", log_rows, [PY, "-c", BASELINE, str(log_file)], args.runs)
+    )
+    at = (generate.START + (dt.timedelta(minutes=15) * args.logs) * 0.6).strftime(
+        "%Y-%m-%d %H:%M:07"
+    )
     plan_cmd = [*CLI, "plan", "--history", str(log_file), "--database", LOG_DB, "--at", at]
     plan_case = run_case("restoreplan plan --at (whole command)", log_rows, plan_cmd, args.runs)
     cases.append(plan_case)
-    latency = json.loads(measure([PY, str(BENCH / "plan_latency.py"), str(log_file), "--database", LOG_DB,
-                                  "--targets", str(args.targets)]).out)
+    latency = json.loads(
+        measure(
+            [
+                PY,
+                str(BENCH / "plan_latency.py"),
+                str(log_file),
+                "--database",
+                LOG_DB,
+                "--targets",
+                str(args.targets),
+            ]
+        ).out
+    )
 
     scan = _scan(args.scan_files)
     odbc = _odbc(args.odbc_rows, args.quick)
@@ -249,8 +279,15 @@ def main(argv: list[str] | None = None) -> int:
     info["load average at end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     if args.markdown:
         args.markdown.write_text(
-            "machine: " + "; ".join(f"{k} {v}" for k, v in info.items()) + "\n\n" + table + "\n\n"
-            + target_table + "\n\n" + lat_table + "\n"
+            "machine: "
+            + "; ".join(f"{k} {v}" for k, v in info.items())
+            + "\n\n"
+            + table
+            + "\n\n"
+            + target_table
+            + "\n\n"
+            + lat_table
+            + "\n"
         )
     if args.json:
         args.json.write_text(json.dumps({
@@ -306,14 +343,18 @@ def _targets(cases: list[Case], sizes: list[int], base: dict[int, Case], plan_ca
     for command in ("audit", "validate", "plan"):
         c = find(f"restoreplan {command}", big)
         if c is None:
-            out.append([f"{command} over {big:,} rows", f"not measured ({command} is not built yet)", "-"])
+            out.append(
+                [f"{command} over {big:,} rows", f"not measured ({command} is not built yet)", "-"]
+            )
             continue
         ratio = c.wall / base[big].wall
         limit = "≤ 3x csv.reader" if command != "validate" else "no slower than audit"
         if command == "validate":
             a = find("restoreplan audit", big)
             met = "-" if a is None else ("yes" if c.wall <= a.wall * 1.05 else "no")
-            out.append([f"validate over {big:,} rows: {limit}", f"{c.wall:.1f} s ({ratio:.1f}x)", met])
+            out.append(
+                [f"validate over {big:,} rows: {limit}", f"{c.wall:.1f} s ({ratio:.1f}x)", met]
+            )
         else:
             label = f"{command} over {big:,} rows: {limit}"
             out.append([label, f"{c.wall:.1f} s = {ratio:.1f}x", "yes" if ratio <= 3 else "no"])
@@ -333,8 +374,13 @@ def _targets(cases: list[Case], sizes: list[int], base: dict[int, Case], plan_ca
             per_row.append((c.wall - startup) / n * 1e6)
     if len(per_row) > 1:
         spread = max(per_row) / min(per_row)
-        out.append(["time per row flat from smallest to largest (plan; max/min ≤ 1.5)",
-                    " → ".join(f"{x:.1f}" for x in per_row) + " µs/row", "yes" if spread <= 1.5 else "no"])
+        out.append(
+            [
+                "time per row flat from smallest to largest (plan; max/min ≤ 1.5)",
+                " → ".join(f"{x:.1f}" for x in per_row) + " µs/row",
+                "yes" if spread <= 1.5 else "no",
+            ]
+        )
     if scan.get("files_per_s"):
         out.append([f"scan {scan['files']:,} local files ≥ 1,000 files/s", f"{scan['files_per_s']:.0f} files/s",
                     "yes" if scan["files_per_s"] >= 1000 else "no"])  # fmt: skip

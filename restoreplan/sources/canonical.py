@@ -133,7 +133,11 @@ _SLOT = {name: i for i, name in enumerate(_COLUMNS)}
 _N_SET = len(_PARSERS) - len(_SET_LEVEL_SKIP)  # values[:_N_SET] describe the backup set
 _REQUIRED_SLOTS = tuple((_SLOT[name], name) for name in REQUIRED)
 _UUID, _DEVICE = _SLOT["backup_set_uuid"], _SLOT["physical_device_name"]
-_FAMILY, _MIRROR, _DEVICE_TYPE = _SLOT["family_sequence_number"], _SLOT["mirror"], _SLOT["device_type"]
+_FAMILY, _MIRROR, _DEVICE_TYPE = (
+    _SLOT["family_sequence_number"],
+    _SLOT["mirror"],
+    _SLOT["device_type"],
+)
 _SET_FIELDS = _COLUMNS[:_N_SET]  # every one a BackupSet field (checked below)
 assert _MODEL_FIELDS.issuperset(_SET_FIELDS)
 
@@ -203,15 +207,23 @@ class _RowPlan:
     """
 
     def __init__(
-        self, columns: Sequence[str], readers: Mapping[str, Callable[[object], Any]], *, typed: bool = False
+        self,
+        columns: Sequence[str],
+        readers: Mapping[str, Callable[[object], Any]],
+        *,
+        typed: bool = False,
     ) -> None:
-        self.cells = [(i, _SLOT[name], readers[name]) for i, name in enumerate(columns) if name in _SLOT]
+        self.cells = [
+            (i, _SLOT[name], readers[name]) for i, name in enumerate(columns) if name in _SLOT
+        ]
         self.own = [
             (i, slot, _FAST.get(_PARSERS[_COLUMNS[slot]]), read)
             for i, slot, read in self.cells
             if _COLUMNS[slot] in _PER_SET
         ]
-        self.shared = [(i, slot, read) for i, slot, read in self.cells if _COLUMNS[slot] not in _PER_SET]
+        self.shared = [
+            (i, slot, read) for i, slot, read in self.cells if _COLUMNS[slot] not in _PER_SET
+        ]
         self.cells_of_key: Callable[[Sequence[Any]], tuple[Any, ...]] = (
             operator.itemgetter(*(i for i, _, _ in self.shared), 0, 0)  # always a tuple
             if self.shared
@@ -341,7 +353,9 @@ class SetBuilder:
             raise RuntimeError("database files added to a SetBuilder after build()")
         self._db_files.setdefault(backup_set_uuid, []).extend(files)
 
-    def _add(self, values: list[Any], origin: str, row_no: int | None, names: Iterable[str]) -> None:
+    def _add(
+        self, values: list[Any], origin: str, row_no: int | None, names: Iterable[str]
+    ) -> None:
         """Add one parsed row; ``names`` are the input's columns, in its order."""
         if self._built is not None:
             raise RuntimeError("rows added to a SetBuilder after build()")
@@ -361,9 +375,11 @@ class SetBuilder:
         if acc.values[:_N_SET] != values[:_N_SET]:
             self._merge(acc, values, _where(origin, row_no), names)
         for old_media in acc.files:
-            if (old_media.family_sequence_number, old_media.mirror, old_media.physical_device_name) == (
-                media.family_sequence_number, media.mirror, device
-            ):
+            if (
+                old_media.family_sequence_number,
+                old_media.mirror,
+                old_media.physical_device_name,
+            ) == (media.family_sequence_number, media.mirror, device):
                 if old_media != media:
                     raise InputError(
                         f"conflicting rows for backup set {uuid}, file {device}: {old_media} at "
@@ -410,7 +426,7 @@ class SetBuilder:
         out: list[BackupSet] = []
         for uuid in list(self._sets):
             acc = self._sets.pop(uuid)
-            kwargs = dict(zip(_SET_FIELDS, acc.values))  # values[:_N_SET], in _COLUMNS order
+            kwargs = dict(zip(_SET_FIELDS, acc.values, strict=False))  # the set-level values
             for key in _BOOL_FIELDS:
                 kwargs[key] = bool(kwargs[key])
             tz = kwargs["time_zone"]

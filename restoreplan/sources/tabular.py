@@ -7,7 +7,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,9 @@ def decode(data: bytes, origin: str) -> str:
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError as exc:
-            raise InputError(f"{origin}: not valid UTF-16 ({exc.reason} at byte {exc.start})") from None
+            raise InputError(
+                f"{origin}: not valid UTF-16 ({exc.reason} at byte {exc.start})"
+            ) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -52,7 +54,9 @@ def _is_separator(row: list[str]) -> bool:
     return any(cells) and all(_DASHES.match(c) for c in cells if c)
 
 
-def _csv_records(lines: Iterator[str], origin: str) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+def _csv_records(
+    lines: Iterator[str], origin: str
+) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """csv_rows over an iterator of lines (without their line breaks), read lazily."""
     first = next((line for line in lines if line.strip()), None)
     if first is None:
@@ -99,7 +103,7 @@ def _rejoined(lines: Iterator[str]) -> Iterator[str]:
         yield prev
 
 
-def _text_lines(path: str, origin: str) -> Iterator[str]:
+def _text_lines(path: str, origin: str) -> Generator[str, None, None]:
     """The lines of a text file (UTF-8, or UTF-16 with a BOM), read as they are needed.
 
     Lines break where ``str.splitlines`` breaks them, exactly as when the whole file is decoded
@@ -184,7 +188,10 @@ def read_history_file(path: str, builder: SetBuilder, input_format: str | None =
 
         reader = getattr(dbatools, "read_clixml", None)
         if reader is None:
-            raise InputError(f"{origin}: dbatools Export-Clixml files are not supported yet", hint="use ConvertTo-Json")
+            raise InputError(
+                f"{origin}: dbatools Export-Clixml files are not supported yet",
+                hint="use ConvertTo-Json",
+            )
         builder.add_mappings(reader(text, origin), origin)
         return "dbatools-clixml"
     header, rows = _csv_records(chain(leading, [line], lines), origin)

@@ -22,7 +22,9 @@ ROW = {
 }  # fmt: skip
 
 
-def write(tmp_path: Path, rows: list[dict[str, str]], name: str = "h.csv", header: tuple[str, ...] = ALL) -> str:
+def write(
+    tmp_path: Path, rows: list[dict[str, str]], name: str = "h.csv", header: tuple[str, ...] = ALL
+) -> str:
     path = tmp_path / name
     lines = [",".join(header)] + [",".join(r.get(c, "") for c in header) for r in rows]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -68,7 +70,9 @@ def test_conflict_names_both_places(tmp_path: Path) -> None:
         ("database_name", "", "column database_name: value is missing"),
     ],
 )
-def test_errors_name_file_row_and_column(tmp_path: Path, column: str, value: str, message: str) -> None:
+def test_errors_name_file_row_and_column(
+    tmp_path: Path, column: str, value: str, message: str
+) -> None:
     path = write(tmp_path, [ROW, ROW, dict(ROW, **{column: value})])
     with pytest.raises(InputError, match=f"h.csv, row 4, {message}"):
         load(path)
@@ -83,14 +87,18 @@ def test_first_bad_column_in_file_order(tmp_path: Path) -> None:
 
 def test_lsn_float_refused_in_mappings() -> None:
     b = SetBuilder()
-    with pytest.raises(InputError, match="row 1, column first_lsn: LSN 3.1e\\+16 arrived as a floating-point"):
+    with pytest.raises(
+        InputError, match="row 1, column first_lsn: LSN 3.1e\\+16 arrived as a floating-point"
+    ):
         b.add_mappings([dict(ROW, first_lsn=3.1e16)], "json")
 
 
 def test_mapping_values_of_equal_value_but_other_type_are_not_confused() -> None:
     b = SetBuilder()
     b.add_mappings([dict(ROW, mirror=0, time_zone=-20)], "m")
-    other = dict(ROW, backup_set_uuid="4eaabe17-1d8a-4eac-a693-ae2d9a1e40b4", mirror=0, time_zone=True)
+    other = dict(
+        ROW, backup_set_uuid="4eaabe17-1d8a-4eac-a693-ae2d9a1e40b4", mirror=0, time_zone=True
+    )
     with pytest.raises(InputError, match="row 1, column time_zone: not a number"):
         b.add_mappings([other], "m")
 
@@ -100,7 +108,9 @@ def test_quoted_line_breaks_blank_lines_and_sqlcmd_furniture(tmp_path: Path) -> 
     head = ",".join(ALL)
     dashes = ",".join("-" * len(c) for c in ALL)
     row = ",".join(f'"{ROW.get(c, "")}"' if c != "machine_name" else '"two\nlines"' for c in ALL)
-    path.write_text(f"\n\n{head}\r\n{dashes}\r\n\r\n{row}\r\n\r\n(1 row affected)\r\n", encoding="utf-8")
+    path.write_text(
+        f"\n\n{head}\r\n{dashes}\r\n\r\n{row}\r\n\r\n(1 row affected)\r\n", encoding="utf-8"
+    )
     (bs,) = load(str(path))
     assert bs.machine_name == "two\nlines"
 
@@ -110,7 +120,9 @@ def test_decode_error_reports_the_byte_offset(tmp_path: Path) -> None:
     data = write(tmp_path, [ROW] * 3, name="ok.csv")
     raw = Path(data).read_bytes()
     path.write_bytes(raw + b"Sales,\xff\xfe\n")
-    with pytest.raises(InputError, match=rf"not valid UTF-8 \(invalid start byte at byte {len(raw) + 6}\)"):
+    with pytest.raises(
+        InputError, match=rf"not valid UTF-8 \(invalid start byte at byte {len(raw) + 6}\)"
+    ):
         load(str(path))
 
 
