@@ -111,7 +111,12 @@ class Lineage:
 
     @property
     def database_names(self) -> list[str]:
-        return sorted({s.database_name for s in self.sets})
+        return self.memo("database_names", lambda: sorted({s.database_name for s in self.sets}))
+
+    @property
+    def folded_names(self) -> set[str]:
+        """Database names, case-folded (SQL Server names compare case-insensitively here)."""
+        return self.memo("folded_names", lambda: {n.casefold() for n in self.database_names})
 
     @property
     def database_name(self) -> str:
@@ -119,21 +124,27 @@ class Lineage:
 
     @property
     def server_names(self) -> list[str]:
-        return sorted({s.server_name for s in self.sets if s.server_name})
+        return self.memo("server_names", lambda: sorted({s.server_name for s in self.sets if s.server_name}))
 
     def finish_key(self, bs: BackupSet) -> datetime:
-        if self.utc:
-            value = bs.finish_utc
-            assert value is not None
-            return value
-        return bs.backup_finish_date
+        """backup_finish_date on the lineage's clock (UTC when every set has a time_zone)."""
+        if not self.utc:
+            return bs.backup_finish_date
+        keys: dict[str, datetime] = self.cache.setdefault("finish_key_by_uuid", {})
+        key = keys.get(bs.backup_set_uuid)
+        if key is None:
+            key = keys[bs.backup_set_uuid] = bs.backup_finish_date - bs.utc_offset  # type: ignore[operator]
+        return key
 
     def start_key(self, bs: BackupSet) -> datetime:
-        if self.utc:
-            value = bs.start_utc
-            assert value is not None
-            return value
-        return bs.backup_start_date
+        """backup_start_date on the lineage's clock."""
+        if not self.utc:
+            return bs.backup_start_date
+        keys: dict[str, datetime] = self.cache.setdefault("start_key_by_uuid", {})
+        key = keys.get(bs.backup_set_uuid)
+        if key is None:
+            key = keys[bs.backup_set_uuid] = bs.backup_start_date - bs.utc_offset  # type: ignore[operator]
+        return key
 
     def reach_key(self, bs: BackupSet) -> datetime:
         """The time up to which a log can restore (SQL 2022 last_valid_restore_time, else finish)."""
@@ -316,7 +327,7 @@ class History:
         return [
             lin
             for lin in self.lineages.values()
-            if any(n.casefold() == wanted for n in lin.database_names)
+            if wanted in lin.folded_names
         ]
 
     def all_sets(self) -> list[BackupSet]:
