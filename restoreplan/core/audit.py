@@ -162,7 +162,7 @@ def _verdict(lin: Lineage, bs: BackupSet, windows: list[Window], ends: list[date
         extra = " (copy-only: never a differential base)" if bs.is_copy_only else ""
         return BackupVerdict(bs, Verdict.RESTORABLE, "restorable on its own" + extra)
     if bs.type is BackupType.DIFF:
-        base = lin.by_uuid.get(bs.differential_base_guid or "")
+        base = lin.base_of(bs)
         if base is None:
             return BackupVerdict(bs, Verdict.BROKEN, "cannot be restored: its base full is not in the history")
         if base.backup_set_uuid in lin.unavailable:

@@ -99,6 +99,7 @@ class Lineage:
     run_starts: list[int]
     spanning: list[BackupSet]  # logs that span a recovery fork
     unavailable: dict[str, str]  # uuid -> reason it cannot be restored by this tool
+    diff_base: dict[str, str] = field(default_factory=dict)  # differential uuid -> its base full's uuid
     marks: list[LogMark] = field(default_factory=list)
     # Derived values computed once per lineage (the lineage never changes after it is built).
     cache: dict[str, Any] = field(default_factory=dict)
@@ -199,6 +200,11 @@ class Lineage:
             out.update(range(a, b))
         return sorted(out)
 
+    def base_of(self, diff: BackupSet) -> BackupSet | None:
+        """The full a differential is based on, when it is in the history (restore-rules B.4)."""
+        base = self.diff_base.get(diff.backup_set_uuid) or diff.differential_base_guid
+        return self.by_uuid.get(base) if base else None
+
     def diffs_for(self, full: BackupSet) -> list[BackupSet]:
         return self.diffs_by_base.get(full.backup_set_uuid, [])
 
@@ -249,9 +255,24 @@ def build_lineage(key: str, sets: Sequence[BackupSet], unavailable: dict[str, st
         spanning=[],
         unavailable=blocked,
     )
+    # Exports without differential_base_guid (dbatools' Get-DbaDbBackupHistory): fall back to the
+    # secondary evidence of restore-rules B.4, database_backup_lsn == the base full's
+    # checkpoint_lsn, and only when exactly one regular full matches.
+    by_checkpoint: dict[int, list[BackupSet]] = {}
+    for s in ordered:
+        if s.type is BackupType.FULL and not s.is_copy_only:
+            by_checkpoint.setdefault(s.checkpoint_lsn.value, []).append(s)
     for s in usable:
-        if s.type is BackupType.DIFF and s.differential_base_guid:
-            lineage.diffs_by_base.setdefault(s.differential_base_guid, []).append(s)
+        if s.type is not BackupType.DIFF:
+            continue
+        base = s.differential_base_guid
+        if base is None:
+            candidates = by_checkpoint.get(s.database_backup_lsn.value, [])
+            if len(candidates) == 1:
+                base = candidates[0].backup_set_uuid
+        if base:
+            lineage.diffs_by_base.setdefault(base, []).append(s)
+            lineage.diff_base[s.backup_set_uuid] = base
     logs = sorted(
         (s for s in usable if s.type is BackupType.LOG and not s.is_empty_log),
         key=lambda s: (s.first_lsn.value, s.last_lsn.value, s.backup_finish_date),

@@ -202,7 +202,7 @@ def _set_findings(c: _Collector) -> None:
 def _diff_findings(c: _Collector, bs: BackupSet, what: str) -> None:
     lin = c.lin
     base_id = bs.differential_base_guid
-    base = lin.by_uuid.get(base_id) if base_id else None
+    base = lin.base_of(bs)
     if base is None:
         detail = (f"its base full {base_id} is not in the history" if base_id
                   else "it names no differential base (multibased differential or an incomplete export)")
@@ -365,7 +365,7 @@ def _lineage_findings(c: _Collector) -> None:
     diffs = [s for s in lin.sets if s.type is BackupType.DIFF and s.backup_set_uuid not in lin.unavailable]
     if diffs:
         diff = diffs[-1]
-        base = lin.by_uuid.get(diff.differential_base_guid or "")
+        base = lin.base_of(diff)
         if base is not None and base.backup_size and diff.backup_size and diff.backup_size * 2 > base.backup_size:
             pct = 100 * diff.backup_size // base.backup_size
             c.add("DIFF_TOO_LARGE", f"the latest differential {diff.backup_set_uuid} (finished {_t(diff)}) is "

@@ -197,3 +197,16 @@ def test_striped_devices_list_one_device_per_family_lowest_mirror():
     f = with_(f, files=(MediaFile("/m1/a_2.bak", 2, 1), MediaFile("/m0/a_1.bak", 1, 0), MediaFile("/m0/a_2.bak", 2, 0),
                         MediaFile("/m1/a_1.bak", 1, 1)), media_family_count=2)
     assert f.devices() == ("/m0/a_1.bak", "/m0/a_2.bak")
+
+
+def test_without_a_base_guid_the_differential_base_is_found_by_checkpoint_lsn():
+    """B.4 secondary evidence, for exports that lack differential_base_guid (dbatools history)."""
+    from restoreplan.core.lsn import LSN
+
+    f = full("10:00", 100, 120, ckpt=105)
+    d = diff("11:00", 200, 220, f, differential_base_guid=None, database_backup_lsn=LSN(105))
+    orphan = diff("11:30", 300, 320, f, differential_base_guid=None, database_backup_lsn=LSN(999))
+    h = history(f, d, orphan)
+    assert restored(plan(h, "11:00")) == [f.backup_set_uuid, d.backup_set_uuid]
+    with pytest.raises(NotRecoverable):
+        plan(h, "11:30")
