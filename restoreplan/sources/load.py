@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -108,21 +107,7 @@ def local_exists(path: str) -> bool:
 
 
 def load(req: LoadRequest, progress: Progress | None = None) -> Loaded:
-    """Read every input into one History.
-
-    The collector is paused while millions of long-lived values are created (it would rescan
-    them again and again for nothing), then the survivors are frozen out of its way.
-    """
-    gc.disable()
-    try:
-        loaded = _load(req, progress)
-    finally:
-        gc.enable()
-    gc.freeze()
-    return loaded
-
-
-def _load(req: LoadRequest, progress: Progress | None = None) -> Loaded:
+    """Read every input into one History."""
     builder = SetBuilder()
     origins: list[str] = []
     marks: list[LogMark] = []
