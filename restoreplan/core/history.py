@@ -129,23 +129,15 @@ class Lineage:
 
     def finish_key(self, bs: BackupSet) -> datetime:
         """backup_finish_date on the lineage's clock (UTC when every set has a time_zone)."""
-        if not self.utc:
-            return bs.backup_finish_date
-        keys: dict[str, datetime] = self.cache.setdefault("finish_key_by_uuid", {})
-        key = keys.get(bs.backup_set_uuid)
-        if key is None:
-            key = keys[bs.backup_set_uuid] = bs.backup_finish_date - bs.utc_offset  # type: ignore[operator]
-        return key
+        if self.utc:
+            return bs.backup_finish_date - bs.utc_offset  # type: ignore[operator]
+        return bs.backup_finish_date
 
     def start_key(self, bs: BackupSet) -> datetime:
         """backup_start_date on the lineage's clock."""
-        if not self.utc:
-            return bs.backup_start_date
-        keys: dict[str, datetime] = self.cache.setdefault("start_key_by_uuid", {})
-        key = keys.get(bs.backup_set_uuid)
-        if key is None:
-            key = keys[bs.backup_set_uuid] = bs.backup_start_date - bs.utc_offset  # type: ignore[operator]
-        return key
+        if self.utc:
+            return bs.backup_start_date - bs.utc_offset  # type: ignore[operator]
+        return bs.backup_start_date
 
     def reach_key(self, bs: BackupSet) -> datetime:
         """The time up to which a log can restore (SQL 2022 last_valid_restore_time, else finish)."""
