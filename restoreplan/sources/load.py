@@ -15,7 +15,7 @@ from restoreplan.core.lsn import LSN
 from restoreplan.core.model import BackupSet, DatabaseFile, LogMark
 from restoreplan.sources import values as v
 from restoreplan.sources.canonical import SetBuilder
-from restoreplan.sources.tabular import read_history_file, read_marks_file
+from restoreplan.sources.tabular import read_history_file, read_records
 
 Progress = Callable[[str], None]
 
@@ -152,10 +152,10 @@ def load(req: LoadRequest, progress: Progress | None = None) -> Loaded:
             builder.add_mappings(rows, "backup files")
         origins.extend(req.backups)
     for path in req.backup_files:
-        for uuid, dbf in _database_files(read_marks_file(path), path).items():
+        for uuid, dbf in _database_files(read_records(path), path).items():
             builder.add_database_files(uuid, dbf)
     for path in req.marks:
-        marks.extend(_marks(read_marks_file(path), path))
+        marks.extend(_marks(read_records(path), path))
     sets = builder.build()
     if not sets:
         raise InputError("the inputs hold no backup sets", hint="check the export or the folder")

@@ -17,14 +17,13 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from restoreplan.core.errors import InputError, UsageError
 from restoreplan.core.lsn import LSN
 from restoreplan.core.model import BackupSet
 from restoreplan.sources import values as v
-from restoreplan.sources.tabular import csv_rows, decode, load_json
+from restoreplan.sources.tabular import read_records
 
 COPY_WINDOW = timedelta(days=7)  # only the last 7 days are listable/copyable (D.5)
 _NS = uuid.UUID("6f2b8f5e-2d57-4e0c-9f49-5d1c1f0e7a11")  # backup_set_uuid namespace for tlog copies
@@ -122,17 +121,6 @@ def parse_tlog_key(key: str, size: int | None = None) -> TlogKey | None:
     return TlogKey(key, int(m.group("db_id")), guid, int(m.group("seq")), int(m.group("epoch")), size)
 
 
-def _records(path: str) -> list[dict[str, Any]]:
-    try:
-        text = decode(Path(path).read_bytes(), path)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    if text.lstrip()[:1] in ("[", "{"):
-        return load_json(text, path)
-    header, rows = csv_rows(text, path)
-    return [dict(zip(header, r, strict=False)) for _, r in rows]
-
-
 def _key(row: Mapping[str, Any], name: str) -> Any:
     if name in row:
         return row[name]
@@ -181,7 +169,7 @@ def parse_manifest(records: Iterable[Mapping[str, Any]], origin: str) -> list[Tl
 
 def read_manifest(path: str) -> list[TlogEntry]:
     """A CSV/JSON export of rds_fn_list_tlog_backup_metadata."""
-    return parse_manifest(_records(path), path)
+    return parse_manifest(read_records(path), path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -458,7 +446,7 @@ def parse_task_status(records: Iterable[Mapping[str, Any]], origin: str) -> list
 
 
 def read_task_status(path: str) -> list[RdsTask]:
-    return parse_task_status(_records(path), path)
+    return parse_task_status(read_records(path), path)
 
 
 def _object_key(name: str) -> str:

@@ -229,8 +229,8 @@ def _detect(keys: list[str], *, is_json: bool, origin: str) -> str:
     return "msdb-json" if is_json else "msdb-csv"
 
 
-def read_marks_file(path: str) -> list[dict[str, Any]]:
-    """A logmarkhistory export (CSV or JSON) as a list of mappings."""
+def read_records(path: str) -> list[dict[str, Any]]:
+    """A small CSV or JSON export (logmarkhistory, backupfile, RDS metadata) as a list of mappings."""
     try:
         text = decode(Path(path).read_bytes(), path)
     except OSError as exc:
