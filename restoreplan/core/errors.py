@@ -83,14 +83,11 @@ class NotRecoverable(RestorePlanError):
         self,
         message: str,
         *,
-        hint: str = "",
-        backup_set_uuid: str | None = None,
-        lsn: object | None = None,
         nearest_before: PointInfo | None = None,
         nearest_after: PointInfo | None = None,
-        code: str | None = None,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(message, hint=hint, backup_set_uuid=backup_set_uuid, lsn=lsn, code=code)
+        super().__init__(message, **kwargs)
         self.nearest_before = nearest_before
         self.nearest_after = nearest_after
 
