@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import itertools
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -107,15 +108,23 @@ def search_logs(
     notes: SearchNotes,
 ) -> LogPath | None:
     """Fewest logs (then fewest bytes) from a data backup's redo point to the goal."""
-    # state: (steps, bytes, tiebreak, P, fork, from_data, t_entry, segments)
-    counter = 0
+    # state: (steps, bytes, tiebreak, P, fork, from_data, t_entry, segments); P = -1 marks a
+    # complete path, returned when popped (the cheapest, since costs only grow)
     heap: list[tuple[int, int, int, int, str | None, bool, datetime, tuple[Segment, ...]]] = [
-        (0, 0, counter, p, fork, True, t0, ())
+        (0, 0, 0, p, fork, True, t0, ())
     ]
     seen: set[tuple[int, str | None, bool]] = set()
+    counter = itertools.count(1)
+
+    def push(steps: int, nbytes: int, segs: tuple[Segment, ...], seg: Segment, at: int,
+             at_fork: str | None, t: datetime) -> None:
+        """Queue the state after restoring ``seg`` on top of a path of cost (steps, nbytes)."""
+        heapq.heappush(heap, (steps + seg.k - seg.i + 1, nbytes + seg.run.bytes_between(seg.i, seg.k),
+                              next(counter), at, at_fork, False, t, segs + (seg,)))
+
     while heap:
         steps, nbytes, _, cur, cur_fork, from_data, t_entry, segs = heapq.heappop(heap)
-        if cur == -1:  # a final candidate: the cheapest, since costs only grow
+        if cur == -1:
             return LogPath(segs, steps, nbytes)
         if (cur, cur_fork, from_data) in seen:
             continue
@@ -123,59 +132,24 @@ def search_logs(
         if cur > notes.furthest_lsn:
             notes.furthest_lsn = cur
             notes.furthest_time = t_entry
-        if goal.exact_end is not None and cur == goal.exact_end and segs:
-            return LogPath(segs, steps, nbytes)
         found = lin.runs_containing(cur)
         if not found:
             notes.stuck_at.append(cur)
         for run, i in found:
-            log = run.logs[i]
             if not run.accepts(i, cur, cur_fork):
                 continue
-            if log.begins_log_chain and not from_data:
+            if run.logs[i].begins_log_chain and not from_data:
                 continue
             k = _goal_index(lin, run, i, goal)
-            if k is not None:
-                if _final_ok(lin, run, i, k, t_entry, goal, notes):
-                    seg = Segment(run, i, k)
-                    counter += 1
-                    cost = steps + (k - i + 1)
-                    heapq.heappush(
-                        heap,
-                        (cost, nbytes + run.bytes_between(i, k), counter, -1, None, False, t_entry, segs + (seg,)),
-                    )
+            if k is not None and _final_ok(lin, run, i, k, t_entry, goal, notes):
+                push(steps, nbytes, segs, Segment(run, i, k), -1, None, t_entry)
             last = len(run.logs) - 1
             # Leave the run early where another run takes over (copy-only or overlapping logs).
             for j in lin.branch_points(run, i, (k - 1) if k is not None else last - 1):
-                counter += 1
-                heapq.heappush(
-                    heap,
-                    (
-                        steps + (j - i + 1),
-                        nbytes + run.bytes_between(i, j),
-                        counter,
-                        run.last[j],
-                        run.logs[j].last_recovery_fork_guid or cur_fork,
-                        False,
-                        run.reach[j],
-                        segs + (Segment(run, i, j),),
-                    ),
-                )
+                push(steps, nbytes, segs, Segment(run, i, j), run.last[j],
+                     run.logs[j].last_recovery_fork_guid or cur_fork, run.reach[j])
             if k is None:
-                counter += 1
-                heapq.heappush(
-                    heap,
-                    (
-                        steps + (last - i + 1),
-                        nbytes + run.bytes_between(i, last),
-                        counter,
-                        run.end,
-                        run.exit_fork,
-                        False,
-                        run.reach[last],
-                        segs + (Segment(run, i, last),),
-                    ),
-                )
+                push(steps, nbytes, segs, Segment(run, i, last), run.end, run.exit_fork, run.reach[last])
             # Fork switch: stop a log just before the first LSN of a log that spans a fork
             # (SMO restores it WITH STOPBEFOREMARK = 'lsn:...', restore-rules B.6).
             for span in lin.spanning:
@@ -185,22 +159,8 @@ def search_logs(
                 if not forks_match(cur_fork, span.first_recovery_fork_guid):
                     continue
                 js = run.index_containing(s_first)
-                if js is None or js < i or run.first[js] == s_first:
+                if js is None or js < i or run.first[js] == s_first or (k is not None and k <= js):
                     continue
-                if k is not None and k <= js:
-                    continue
-                counter += 1
-                heapq.heappush(
-                    heap,
-                    (
-                        steps + (js - i + 1),
-                        nbytes + run.bytes_between(i, js),
-                        counter,
-                        s_first,
-                        cur_fork,
-                        False,
-                        run.reach[js - 1] if js > i else t_entry,
-                        segs + (Segment(run, i, js, stop_before=s_first),),
-                    ),
-                )
+                push(steps, nbytes, segs, Segment(run, i, js, stop_before=s_first), s_first, cur_fork,
+                     run.reach[js - 1] if js > i else t_entry)
     return None

@@ -5,7 +5,7 @@ The CLI turns them into one line and an exit code; nothing in the core exits or 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -96,13 +96,3 @@ class NotRecoverable(RestorePlanError):
         for key, point in (("nearest_before", self.nearest_before), ("nearest_after", self.nearest_after)):
             out[key] = None if point is None else {"local": point.local, "utc": point.utc, "lsn": point.lsn}
         return out
-
-
-@dataclass(frozen=True, slots=True)
-class RowError:
-    """Where in an input a problem was found."""
-
-    source: str
-    row: int | None = None
-    column: str | None = None
-    detail: str = field(default="")

@@ -13,7 +13,6 @@ class Action(StrEnum):
     BACKUP_TAIL_LOG = "backup_tail_log"
     RESTORE_DATABASE = "restore_database"
     RESTORE_LOG = "restore_log"
-    RESTORE_TAIL_LOG = "restore_log"  # the tail is restored like any log
     RECOVER = "recover"
 
 

@@ -58,7 +58,6 @@ class _Search:
     best: _Best | None = None
     notes: SearchNotes = field(default_factory=SearchNotes)
     simple: list[BackupSet] = field(default_factory=list)
-    candidates: int = 0
 
 
 @dataclass(slots=True)
@@ -173,7 +172,6 @@ def _search(
                 continue
         elif not data_ok(st.full) or (st.diff is not None and not data_ok(st.diff)):
             continue
-        res.candidates += 1
         last = st.diff or st.full
         done = st.key == goal.time if goal.time is not None else data_done(last)
         if res.best is not None and st.dsteps + (0 if done else 1) > res.best.steps:
