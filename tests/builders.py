@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import uuid as uuidlib
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -59,7 +58,7 @@ def _set(kind: BackupType, finish: str | datetime, first: int, last: int, *, ckp
         recovery_model="FULL", backup_size=size, media_family_count=len(media),
     )
     fields.update(kw)
-    return BackupSet(**fields)
+    return BackupSet.of(**fields)
 
 
 def full(finish: str | datetime, first: int, last: int, **kw: Any) -> BackupSet:
@@ -81,4 +80,4 @@ def history(*sets: BackupSet, marks: tuple[LogMark, ...] = (), unavailable: dict
 
 
 def with_(bs: BackupSet, **kw: Any) -> BackupSet:
-    return replace(bs, **kw)
+    return bs.evolve(**kw)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from restoreplan.core.lsn import LSN
 
@@ -79,9 +80,59 @@ class LogMark:
     description: str | None = None
 
 
+TRAIT_FIELDS: tuple[str, ...] = (
+    "database_name", "server_name", "machine_name", "family_guid", "database_guid",
+    "database_creation_date", "first_recovery_fork_guid", "last_recovery_fork_guid",
+    "fork_point_lsn", "time_zone", "recovery_model", "is_copy_only", "is_snapshot", "is_damaged",
+    "has_bulk_logged_data", "begins_log_chain", "has_incomplete_metadata", "has_backup_checksums",
+    "is_password_protected", "key_algorithm", "encryptor_thumbprint", "encryptor_type",
+    "software_major_version", "media_family_count", "mirror_count",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class BackupTraits:
+    """What a backup set shares with its neighbours: the database and server it came from, the
+    recovery model and fork it ran in, its options and flags, the shape of its media set.
+
+    A never-purged history repeats these a million times, so one value is shared by every set
+    that has them (sources build each distinct one once); BackupSet exposes each as its own.
+    """
+
+    database_name: str
+    server_name: str | None = None
+    machine_name: str | None = None
+    family_guid: str | None = None
+    database_guid: str | None = None
+    database_creation_date: datetime | None = None
+    first_recovery_fork_guid: str | None = None
+    last_recovery_fork_guid: str | None = None
+    fork_point_lsn: LSN | None = None
+    time_zone: int | None = None
+    recovery_model: str | None = None
+    is_copy_only: bool = False
+    is_snapshot: bool = False
+    is_damaged: bool = False
+    has_bulk_logged_data: bool = False
+    begins_log_chain: bool = False
+    has_incomplete_metadata: bool = False
+    has_backup_checksums: bool = False
+    is_password_protected: bool = False
+    key_algorithm: str | None = None
+    encryptor_thumbprint: str | None = None
+    encryptor_type: str | None = None
+    software_major_version: int | None = None
+    media_family_count: int | None = None
+    mirror_count: int | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class BackupSet:
     """One backup set, every msdb column that matters for planning (restore-rules A.1-A.4).
+
+    The columns that differ from set to set are fields; the ones neighbours share live in
+    ``traits`` and read as attributes of the set (``s.database_name``). Build one from msdb's
+    column names with ``BackupSet.of``.
 
     Times are server-local and naive, as msdb stores them; ``time_zone`` (15-minute units,
     None when unknown/127) converts them to UTC.
@@ -89,7 +140,7 @@ class BackupSet:
 
     backup_set_uuid: str
     type: BackupType
-    database_name: str
+    traits: BackupTraits
     first_lsn: LSN
     last_lsn: LSN
     checkpoint_lsn: LSN
@@ -100,36 +151,126 @@ class BackupSet:
     backup_set_id: int | None = None
     media_set_id: int | None = None
     position: int = 1
-    server_name: str | None = None
-    machine_name: str | None = None
-    family_guid: str | None = None
-    database_guid: str | None = None
-    database_creation_date: datetime | None = None
     differential_base_lsn: LSN | None = None
     differential_base_guid: str | None = None
-    first_recovery_fork_guid: str | None = None
-    last_recovery_fork_guid: str | None = None
-    fork_point_lsn: LSN | None = None
-    time_zone: int | None = None
     last_valid_restore_time: datetime | None = None
-    recovery_model: str | None = None
-    is_copy_only: bool = False
-    is_snapshot: bool = False
-    is_damaged: bool = False
-    has_bulk_logged_data: bool = False
-    begins_log_chain: bool = False
-    has_incomplete_metadata: bool = False
-    has_backup_checksums: bool = False
-    is_password_protected: bool = False
     backup_size: int | None = None
     compressed_backup_size: int | None = None
-    key_algorithm: str | None = None
-    encryptor_thumbprint: str | None = None
-    encryptor_type: str | None = None
-    software_major_version: int | None = None
-    media_family_count: int | None = None
-    mirror_count: int | None = None
     db_files: tuple[DatabaseFile, ...] = ()
+
+    @classmethod
+    def of(cls, **fields: Any) -> BackupSet:
+        """A set from msdb's column names, the traits among them included."""
+        traits = {k: fields.pop(k) for k in TRAIT_FIELDS if k in fields}
+        return cls(traits=BackupTraits(**traits), **fields)
+
+    def evolve(self, **changes: Any) -> BackupSet:
+        """A copy with some columns changed, traits included."""
+        traits = {k: changes.pop(k) for k in TRAIT_FIELDS if k in changes}
+        if traits:
+            changes["traits"] = replace(self.traits, **traits)
+        return replace(self, **changes)
+
+    # -- the traits, read as the set's own columns ------------------------------------
+    @property
+    def database_name(self) -> str:
+        return self.traits.database_name
+
+    @property
+    def server_name(self) -> str | None:
+        return self.traits.server_name
+
+    @property
+    def machine_name(self) -> str | None:
+        return self.traits.machine_name
+
+    @property
+    def family_guid(self) -> str | None:
+        return self.traits.family_guid
+
+    @property
+    def database_guid(self) -> str | None:
+        return self.traits.database_guid
+
+    @property
+    def database_creation_date(self) -> datetime | None:
+        return self.traits.database_creation_date
+
+    @property
+    def first_recovery_fork_guid(self) -> str | None:
+        return self.traits.first_recovery_fork_guid
+
+    @property
+    def last_recovery_fork_guid(self) -> str | None:
+        return self.traits.last_recovery_fork_guid
+
+    @property
+    def fork_point_lsn(self) -> LSN | None:
+        return self.traits.fork_point_lsn
+
+    @property
+    def time_zone(self) -> int | None:
+        return self.traits.time_zone
+
+    @property
+    def recovery_model(self) -> str | None:
+        return self.traits.recovery_model
+
+    @property
+    def is_copy_only(self) -> bool:
+        return self.traits.is_copy_only
+
+    @property
+    def is_snapshot(self) -> bool:
+        return self.traits.is_snapshot
+
+    @property
+    def is_damaged(self) -> bool:
+        return self.traits.is_damaged
+
+    @property
+    def has_bulk_logged_data(self) -> bool:
+        return self.traits.has_bulk_logged_data
+
+    @property
+    def begins_log_chain(self) -> bool:
+        return self.traits.begins_log_chain
+
+    @property
+    def has_incomplete_metadata(self) -> bool:
+        return self.traits.has_incomplete_metadata
+
+    @property
+    def has_backup_checksums(self) -> bool:
+        return self.traits.has_backup_checksums
+
+    @property
+    def is_password_protected(self) -> bool:
+        return self.traits.is_password_protected
+
+    @property
+    def key_algorithm(self) -> str | None:
+        return self.traits.key_algorithm
+
+    @property
+    def encryptor_thumbprint(self) -> str | None:
+        return self.traits.encryptor_thumbprint
+
+    @property
+    def encryptor_type(self) -> str | None:
+        return self.traits.encryptor_type
+
+    @property
+    def software_major_version(self) -> int | None:
+        return self.traits.software_major_version
+
+    @property
+    def media_family_count(self) -> int | None:
+        return self.traits.media_family_count
+
+    @property
+    def mirror_count(self) -> int | None:
+        return self.traits.mirror_count
 
     # -- derived facts ---------------------------------------------------------------
     @property
@@ -139,7 +280,7 @@ class BackupSet:
 
     @property
     def utc_offset(self) -> timedelta | None:
-        tz = self.time_zone
+        tz = self.traits.time_zone
         if tz is None:
             return None
         off = _OFFSETS.get(tz)
@@ -164,9 +305,9 @@ class BackupSet:
     @property
     def spans_fork(self) -> bool:
         return (
-            self.first_recovery_fork_guid is not None
-            and self.last_recovery_fork_guid is not None
-            and self.first_recovery_fork_guid != self.last_recovery_fork_guid
+            self.traits.first_recovery_fork_guid is not None
+            and self.traits.last_recovery_fork_guid is not None
+            and self.traits.first_recovery_fork_guid != self.traits.last_recovery_fork_guid
         )
 
     @property
@@ -175,7 +316,7 @@ class BackupSet:
 
     @property
     def is_simple(self) -> bool:
-        return (self.recovery_model or "").upper() == "SIMPLE"
+        return (self.traits.recovery_model or "").upper() == "SIMPLE"
 
     @property
     def families(self) -> dict[int, tuple[MediaFile, ...]]:
@@ -188,7 +329,7 @@ class BackupSet:
     @property
     def missing_families(self) -> tuple[int, ...]:
         """Family numbers 1..media_family_count with no file recorded (restore error 3132)."""
-        count = self.media_family_count
+        count = self.traits.media_family_count
         if not count or (count == 1 and self.files):
             return ()
         present = {f.family_sequence_number for f in self.files}
@@ -201,9 +342,13 @@ class BackupSet:
     @property
     def lineage_key(self) -> str:
         """Lineage identity: family_guid; never the name alone (restore-rules B.7.3)."""
-        if self.family_guid:
-            return self.family_guid
-        if self.database_guid:
-            return f"database_guid:{self.database_guid}"
-        created = self.database_creation_date.isoformat() if self.database_creation_date else "?"
-        return f"name:{self.database_name}|created:{created}"
+        if self.traits.family_guid:
+            return self.traits.family_guid
+        if self.traits.database_guid:
+            return f"database_guid:{self.traits.database_guid}"
+        created = (
+            self.traits.database_creation_date.isoformat()
+            if self.traits.database_creation_date
+            else "?"
+        )
+        return f"name:{self.traits.database_name}|created:{created}"

@@ -7,13 +7,15 @@ import csv
 import io
 import json
 import re
-from collections.abc import Generator, Iterator
-from itertools import chain
+from collections.abc import Iterator
+from contextlib import contextmanager
+from itertools import chain, islice
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from restoreplan.core.errors import InputError
-from restoreplan.sources.canonical import SetBuilder
+from restoreplan.sources.canonical import CHUNK, SetBuilder, check_header
 
 _DASHES = re.compile(r"^-+$")
 _ROWS_AFFECTED = re.compile(r"^\(\d+ rows? affected\)$", re.IGNORECASE)
@@ -73,11 +75,7 @@ def _csv_records(
     def rows() -> Iterator[tuple[int, list[str]]]:
         width = len(header)
         for row_no, row in enumerate(reader, start=2):
-            if not row or (len(row) == 1 and not row[0].strip()):
-                continue
-            if row[0].lstrip()[:1] in ("", "-") and _is_separator(row):
-                continue
-            if len(row) == 1 and _ROWS_AFFECTED.match(row[0].strip()):
+            if _skipped(row):
                 continue
             if len(row) != width:
                 raise InputError(
@@ -87,6 +85,15 @@ def _csv_records(
             yield row_no, [c.strip() for c in row]
 
     return header, rows()
+
+
+def _skipped(row: list[str]) -> bool:
+    """Blank lines, sqlcmd's dash line and its "(N rows affected)" footer."""
+    if not row or (len(row) == 1 and not row[0].strip()):
+        return True
+    if row[0].lstrip()[:1] in ("", "-") and _is_separator(row):
+        return True
+    return len(row) == 1 and bool(_ROWS_AFFECTED.match(row[0].strip()))
 
 
 def _rejoined(lines: Iterator[str]) -> Iterator[str]:
@@ -103,29 +110,59 @@ def _rejoined(lines: Iterator[str]) -> Iterator[str]:
         yield prev
 
 
-def _text_lines(path: str, origin: str) -> Generator[str, None, None]:
-    """The lines of a text file (UTF-8, or UTF-16 with a BOM), read as they are needed.
-
-    Lines break where ``str.splitlines`` breaks them, exactly as when the whole file is decoded
-    at once; a decoding error is reported with its byte offset in the file, as ``decode`` does.
-    """
+def _open_text(path: str, origin: str) -> io.TextIOWrapper:
+    """A text file (UTF-8, or UTF-16 with a BOM) whose lines keep their line breaks."""
     try:
-        fh = open(path, "rb")  # noqa: SIM115 - closed below, when the lines are consumed
+        fh = open(path, "rb")  # noqa: SIM115 - the caller closes the wrapper
     except OSError as exc:
         raise InputError(f"{origin}: cannot read ({exc.strerror})") from None
-    with fh:
-        bom = fh.read(2)
-        fh.seek(0)
-        utf16 = bom in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-        text = io.TextIOWrapper(fh, encoding="utf-16" if utf16 else "utf-8-sig", newline="")
-        try:
-            for physical in text:
-                yield from physical.splitlines()
-        except UnicodeDecodeError:
-            decode(Path(path).read_bytes(), origin)  # raises the error with its offset in the file
-            raise
-        except OSError as exc:
-            raise InputError(f"{origin}: cannot read ({exc.strerror})") from None
+    bom = fh.read(2)
+    fh.seek(0)
+    utf16 = bom in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+    return io.TextIOWrapper(fh, encoding="utf-16" if utf16 else "utf-8-sig", newline="")
+
+
+@contextmanager
+def _reading(path: str, origin: str) -> Iterator[None]:
+    """Decoding and reading errors of a file read lazily, as one clear InputError."""
+    try:
+        yield
+    except UnicodeDecodeError:
+        decode(Path(path).read_bytes(), origin)  # raises the error with its offset in the file
+        raise
+    except OSError as exc:
+        raise InputError(f"{origin}: cannot read ({exc.strerror})") from None
+
+
+def _csv_chunks(
+    reader: Iterator[list[str]], width: int, origin: str
+) -> Iterator[tuple[list[list[str]], list[int]]]:
+    """Data rows in chunks with their record numbers (the header is record 1).
+
+    A chunk of plain rows (all of the header's width, no first cell that is empty or starts
+    with a dash or a space) passes as it is; others are cleaned a row at a time, skipping
+    what ``_csv_records`` skips.
+    """
+    row_no = 1
+    while chunk := list(islice(reader, CHUNK)):
+        first = row_no + 1
+        row_no += len(chunk)
+        if set(map(len, chunk)) == {width} and min(map(itemgetter(0), chunk)) >= ".":
+            yield chunk, list(range(first, row_no + 1))
+            continue
+        rows, numbers = [], []
+        for number, row in enumerate(chunk, start=first):
+            if _skipped(row):
+                continue
+            if len(row) != width:
+                raise InputError(
+                    f"{origin}, row {number}: {len(row)} fields where the header has {width}",
+                    hint="check the delimiter and quoting of the export",
+                )
+            rows.append([c.strip() for c in row])
+            numbers.append(number)
+        if rows:
+            yield rows, numbers
 
 
 def load_json(text: str, origin: str) -> list[dict[str, Any]]:
@@ -150,25 +187,56 @@ def load_json(text: str, origin: str) -> list[dict[str, Any]]:
 def read_history_file(path: str, builder: SetBuilder, input_format: str | None = None) -> str:
     """Read one history file into ``builder``; returns the format that was used.
 
-    CSV files are read a line at a time, so a history of millions of rows never sits in
-    memory as text; JSON and XML are parsed whole.
+    CSV files are read a chunk of rows at a time, so a history of millions of rows never sits
+    in memory as text; JSON and XML are parsed whole.
     """
     origin = path
-    lines = _text_lines(path, origin)
-    leading: list[str] = []
-    for line in lines:
-        if line.strip():
-            break
-        leading.append(line)
+    with _open_text(path, origin) as text, _reading(path, origin):
+        for line in text:
+            if line.strip():
+                break
+        else:
+            raise InputError(f"{origin}: the file is empty", hint="export the history again")
+        stripped = line.lstrip()
+        if stripped[0] in "[{<":
+            text.close()
+            return _read_document(path, builder, input_format, is_json=stripped[0] != "<")
+        if line.startswith("#TYPE"):  # PowerShell Export-Csv type line
+            line = next(text, "")
+        reader = csv.reader(chain([line], text), delimiter=_sniff_delimiter(line))
+        header = [h.strip() for h in next(reader, [])]
+        if not any(header):
+            raise InputError(f"{origin}: the file is empty")
+        fmt = input_format or _detect(header, is_json=False, origin=origin)
+        if fmt == "msdb-csv":
+            check_header(header, origin)
+            plan = builder.plan(header)
+            for rows, numbers in _csv_chunks(reader, len(header), origin):
+                builder.add_chunk(plan, rows, origin, numbers)
+            return fmt
+        body = [
+            [c.strip() for c in row]
+            for rows, _ in _csv_chunks(reader, len(header), origin)
+            for row in rows
+        ]
+    if fmt == "headeronly-csv":
+        from restoreplan.sources import headeronly
+
+        builder.add_mappings(headeronly.to_canonical(header, body, origin), origin)
+    elif fmt == "dbatools-csv":
+        from restoreplan.sources import dbatools
+
+        records = [dict(zip(header, r, strict=False)) for r in body]
+        builder.add_mappings(dbatools.to_canonical(records, origin), origin)
     else:
-        raise InputError(f"{origin}: the file is empty", hint="export the history again")
-    stripped = line.lstrip()
-    is_json = stripped[0] in "[{"
-    is_xml = stripped.startswith("<")
-    fmt = input_format
-    if is_json or is_xml:
-        lines.close()
-        text = decode(Path(path).read_bytes(), origin)
+        raise InputError(f"{origin}: input format {fmt} does not match a CSV file")
+    return fmt
+
+
+def _read_document(path: str, builder: SetBuilder, fmt: str | None, *, is_json: bool) -> str:
+    """A JSON or XML history file, parsed whole."""
+    origin = path
+    text = decode(Path(path).read_bytes(), origin)
     if is_json:
         records = load_json(text, origin)
         fmt = fmt or _detect(list(records[0].keys()), is_json=True, origin=origin)
@@ -181,36 +249,18 @@ def read_history_file(path: str, builder: SetBuilder, input_format: str | None =
         else:
             raise InputError(f"{origin}: input format {fmt} does not match a JSON file")
         return fmt
-    if is_xml:
-        if fmt not in (None, "dbatools-clixml"):
-            raise InputError(f"{origin}: input format {fmt} does not match an XML file")
-        from restoreplan.sources import dbatools
+    if fmt not in (None, "dbatools-clixml"):
+        raise InputError(f"{origin}: input format {fmt} does not match an XML file")
+    from restoreplan.sources import dbatools
 
-        reader = getattr(dbatools, "read_clixml", None)
-        if reader is None:
-            raise InputError(
-                f"{origin}: dbatools Export-Clixml files are not supported yet",
-                hint="use ConvertTo-Json",
-            )
-        builder.add_mappings(reader(text, origin), origin)
-        return "dbatools-clixml"
-    header, rows = _csv_records(chain(leading, [line], lines), origin)
-    fmt = fmt or _detect(header, is_json=False, origin=origin)
-    if fmt == "msdb-csv":
-        builder.add_rows(header, (r for _, r in rows), origin, first_row=2)
-    elif fmt == "headeronly-csv":
-        from restoreplan.sources import headeronly
-
-        body = [r for _, r in rows]
-        builder.add_mappings(headeronly.to_canonical(header, body, origin), origin)
-    elif fmt == "dbatools-csv":
-        from restoreplan.sources import dbatools
-
-        records = [dict(zip(header, r, strict=False)) for _, r in rows]
-        builder.add_mappings(dbatools.to_canonical(records, origin), origin)
-    else:
-        raise InputError(f"{origin}: input format {fmt} does not match a CSV file")
-    return fmt
+    reader = getattr(dbatools, "read_clixml", None)
+    if reader is None:
+        raise InputError(
+            f"{origin}: dbatools Export-Clixml files are not supported yet",
+            hint="use ConvertTo-Json",
+        )
+    builder.add_mappings(reader(text, origin), origin)
+    return "dbatools-clixml"
 
 
 def _detect(keys: list[str], *, is_json: bool, origin: str) -> str:

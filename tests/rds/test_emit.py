@@ -206,7 +206,7 @@ def test_parse_non_s3(name: str) -> None:
 def _with_files(plan: Plan, files: tuple[MediaFile, ...], **changes: object) -> Plan:
     full = plan.steps[0].backup
     assert full is not None
-    steps = (replace(plan.steps[0], backup=replace(full, files=files, **changes)),) + plan.steps[1:]  # type: ignore[arg-type]
+    steps = (replace(plan.steps[0], backup=full.evolve(files=files, **changes)),) + plan.steps[1:]  # type: ignore[arg-type]
     return replace(plan, steps=steps)
 
 

@@ -1,0 +1,410 @@
+"""How the rows of one input are parsed into canonical values: a row at a time, or a chunk of
+rows a column at a time.
+
+A parsed row is a pair. ``own`` is a tuple of the values that change from one backup set to the
+next (OWN order: its GUID, ids, dates, sizes, LSNs, and the media file's device last).
+``template`` holds the others (database, type, GUIDs, forks, flags, the differential base,
+family and mirror numbers): they repeat from row to row as a group, so their cells are one key,
+parsed once into a template that later rows share.
+
+The chunk path converts whole columns with C conversions (``int``, ``datetime.fromisoformat``,
+one pattern match over a column of GUIDs) and takes its keys with ``zip``; it accepts a column
+only where the result is exactly what the cell-by-cell parsers return, and otherwise hands the
+column to them. A chunk with a cell that does not parse is parsed again a row at a time, so
+errors name their row and column exactly as before.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
+from itertools import groupby, repeat
+from typing import Any
+
+from restoreplan.core.errors import InputError
+from restoreplan.core.lsn import LSN
+from restoreplan.core.model import BackupType
+from restoreplan.sources import values as v
+from restoreplan.sources.columns import REQUIRED
+
+_TYPES = {t.value for t in BackupType}
+
+
+def parse_lsn(raw: object) -> LSN | None:
+    if type(raw) is int:  # exact already (msdb over ODBC)
+        return LSN(raw)
+    if isinstance(raw, str):
+        s = raw.strip()
+        if s.isdigit() and s.isascii() and len(s) <= 25:  # the decimal form msdb prints
+            return LSN(int(s))
+    if v.is_null(raw):
+        return None
+    if isinstance(raw, float):
+        raise v.ValueProblem(f"LSN {raw!r} arrived as a floating-point number and lost digits")
+    try:
+        return LSN.parse(raw if isinstance(raw, int) else str(raw))
+    except InputError as exc:
+        raise v.ValueProblem(exc.message) from None
+
+
+def parse_type(raw: object) -> BackupType:
+    s = v.text(raw)
+    if s is None or s.upper() not in _TYPES:
+        raise v.ValueProblem(f"unknown backup type {raw!r} (expected D, I, L, F, G, P or Q)")
+    return BackupType(s.upper())
+
+
+# Per backup set, in the order of ``own``; the device (a media-file column) comes last.
+OWN: dict[str, Callable[[object], Any]] = {
+    "backup_set_uuid": v.parse_guid,
+    "backup_set_id": v.parse_int,
+    "media_set_id": v.parse_int,
+    "backup_start_date": v.parse_datetime,
+    "backup_finish_date": v.parse_datetime,
+    "backup_size": v.parse_int,
+    "compressed_backup_size": v.parse_int,
+    "last_valid_restore_time": v.parse_datetime,
+    "first_lsn": parse_lsn,
+    "last_lsn": parse_lsn,
+    "checkpoint_lsn": parse_lsn,
+    "physical_device_name": v.text,
+}
+# Shared by neighbouring sets, in the order of a template; the media-file ones come last.
+SHARED: dict[str, Callable[[object], Any]] = {
+    "database_name": v.text,
+    "type": parse_type,
+    "database_backup_lsn": parse_lsn,
+    "position": v.parse_int,
+    "differential_base_lsn": parse_lsn,
+    "differential_base_guid": v.parse_guid,
+    "server_name": v.text,
+    "machine_name": v.text,
+    "family_guid": v.parse_guid,
+    "database_guid": v.parse_guid,
+    "database_creation_date": v.parse_datetime,
+    "first_recovery_fork_guid": v.parse_guid,
+    "last_recovery_fork_guid": v.parse_guid,
+    "fork_point_lsn": parse_lsn,
+    "time_zone": v.parse_int,
+    "recovery_model": v.text,
+    "is_copy_only": v.parse_bool,
+    "is_snapshot": v.parse_bool,
+    "is_damaged": v.parse_bool,
+    "has_bulk_logged_data": v.parse_bool,
+    "begins_log_chain": v.parse_bool,
+    "has_incomplete_metadata": v.parse_bool,
+    "has_backup_checksums": v.parse_bool,
+    "is_password_protected": v.parse_bool,
+    "key_algorithm": v.text,
+    "encryptor_thumbprint": v.text,
+    "encryptor_type": v.text,
+    "software_major_version": v.parse_int,
+    "media_family_count": v.parse_int,
+    "mirror_count": v.parse_int,
+    "family_sequence_number": v.parse_int,
+    "mirror": v.parse_int,
+    "device_type": v.parse_int,
+}
+OWN_SLOT = {name: i for i, name in enumerate(OWN)}
+SHARED_SLOT = {name: i for i, name in enumerate(SHARED)}
+N_OWN_SET = len(OWN) - 1  # own[:N_OWN_SET] describe the backup set, own[-1] is the device
+N_SHARED_SET = len(SHARED) - 3  # template[:N_SHARED_SET] describe the set, the rest the file
+PARSERS: dict[str, Callable[[object], Any]] = {**OWN, **SHARED}
+
+# Values unique to one backup set are parsed directly; the LSNs and the shared columns repeat
+# and go through a memo per parser (the first_lsn of a log is the previous log's last_lsn).
+_UNMEMOISED = frozenset(OWN) - {"first_lsn", "last_lsn", "checkpoint_lsn"}
+_MEMO_LIMIT = 1 << 16  # entries per memo; a memo starts afresh when full
+
+# Cells whose equal values always parse alike (1 == 1.0 == True, Decimal("1") == Decimal("1.0")
+# and aware datetimes equal across zones do not): only these may be part of a template's key.
+_KEY_TYPES = frozenset({str, int, bool, type(None)})
+_GUIDS = re.compile(r"(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\n)*")
+_MISSING = object()
+_REQUIRED_OWN = tuple(OWN_SLOT[name] for name in REQUIRED if name in OWN_SLOT)
+_REQUIRED_SHARED = tuple(SHARED_SLOT[name] for name in REQUIRED if name in SHARED_SLOT)
+
+
+class Memo:
+    """Parse a text once: parsers are pure and return immutable values, so results are shared.
+
+    Only ``str`` cells are memoised (1, 1.0 and True are equal dict keys but parse differently);
+    a cell that fails to parse is never stored, so errors are raised as before.
+    """
+
+    __slots__ = ("parse", "seen")
+
+    def __init__(self, parse: Callable[[object], Any]) -> None:
+        self.parse = parse
+        self.seen: dict[str, Any] = {}
+
+    def __call__(self, raw: object) -> Any:
+        if type(raw) is not str:
+            return self.parse(raw)
+        value = self.seen.get(raw, _MISSING)
+        return self.first_time(raw) if value is _MISSING else value
+
+    def first_time(self, raw: str) -> Any:
+        value = self.parse(raw)
+        if len(self.seen) >= _MEMO_LIMIT:
+            self.seen.clear()
+        self.seen[raw] = value
+        return value
+
+
+def readers() -> dict[str, Callable[[object], Any]]:
+    """One reader per column, sharing a memo between columns of the same kind."""
+    memos: dict[Callable[[object], Any], Memo] = {}
+    return {
+        name: parse if name in _UNMEMOISED else memos.setdefault(parse, Memo(parse))
+        for name, parse in PARSERS.items()
+    }
+
+
+class Template:
+    """The shared values of a group of rows, and what the builder makes of them once."""
+
+    __slots__ = ("values", "made")
+
+    def __init__(self, values: list[Any]) -> None:
+        self.values = values
+        self.made: Any = None  # the builder's cache (the BackupTraits of these values)
+
+
+class NotFast(Exception):
+    """A chunk the column-at-a-time path leaves to the row-at-a-time one."""
+
+
+# -- column conversions: the same values the cell parsers return, or NotFast -------------------
+def _uniform(col: Sequence[Any]) -> type | None:
+    types = set(map(type, col))
+    return types.pop() if len(types) == 1 else None
+
+
+def _ints(col: Sequence[Any], read: Callable[[object], Any]) -> list[Any]:
+    kind = _uniform(col)
+    if kind is str:
+        try:
+            return list(map(int, col))  # parse_int is int() on the stripped text
+        except ValueError:
+            pass
+    elif kind is int:
+        return list(col)
+    return list(map(read, col))
+
+
+def _dates(col: Sequence[Any], read: Callable[[object], Any]) -> list[Any]:
+    kind = _uniform(col)
+    if kind is str:
+        if not any(col):
+            return [None] * len(col)
+        try:
+            return list(map(datetime.fromisoformat, col))  # parse_datetime's first try
+        except ValueError:
+            pass
+    elif kind is datetime:
+        return list(col)
+    return list(map(read, col))
+
+
+def _guids(col: Sequence[Any], read: Callable[[object], Any]) -> list[Any]:
+    if _uniform(col) is str:
+        lines = "\n".join(col).lower()
+        if len(lines) == 37 * len(col) - 1 and _GUIDS.fullmatch(
+            lines + "\n"
+        ):  # canonical already: parse_guid returns them as they are
+            return lines.split("\n")
+    return list(map(read, col))
+
+
+def _texts(col: Sequence[Any], read: Callable[[object], Any]) -> list[Any]:
+    if _uniform(col) is str:
+        stripped = list(map(str.strip, col))
+        if min(map(len, stripped)) > 4:  # no null spelling ('', 'null', 'none') is that long
+            return stripped
+    return list(map(read, col))
+
+
+class LsnColumns:
+    """LSN columns into shared LSN values (a log's first LSN is the previous one's last)."""
+
+    __slots__ = ("cache",)
+
+    def __init__(self) -> None:
+        self.cache: dict[int, LSN] = {}
+
+    def __call__(self, col: Sequence[Any], read: Callable[[object], Any]) -> list[Any]:
+        kind = _uniform(col)
+        if kind is str:
+            digits = "".join(col)
+            if not (digits.isdigit() and digits.isascii() and 0 < min(map(len, col))):
+                return list(map(read, col))
+            if max(map(len, col)) > 25:
+                return list(map(read, col))
+            ints: Iterator[int] = map(int, col)
+        elif kind is int:
+            if min(col) < 0 or max(col) >= 10**25:
+                return list(map(read, col))
+            ints = iter(col)
+        else:
+            return list(map(read, col))
+        cache = self.cache
+        if len(cache) >= _MEMO_LIMIT:
+            cache.clear()
+        known = cache.get
+        return [known(n) or self.new(n) for n in ints]
+
+    def new(self, n: int) -> LSN:
+        lsn = self.cache[n] = LSN(n)
+        return lsn
+
+
+def _complete(template: Template) -> Template:
+    """The template, when no required value is missing from it (else the rows say which)."""
+    values = template.values
+    for slot in _REQUIRED_SHARED:
+        if values[slot] is None:
+            raise NotFast
+    return template
+
+
+class RowPlan:
+    """How the rows of one input (one set of columns) are parsed.
+
+    ``typed``: cells are values (ints, datetimes, bools...) rather than texts; a template key
+    then also holds the cells' types, so that 1 and True are different keys.
+    """
+
+    def __init__(
+        self,
+        columns: Sequence[str],
+        readers: Mapping[str, Callable[[object], Any]],
+        *,
+        typed: bool = False,
+        lsns: LsnColumns | None = None,
+    ) -> None:
+        self.columns = tuple(columns)
+        index = {name: i for i, name in enumerate(columns)}  # the last of a repeated column
+        self.cells = [(i, name, readers[name]) for i, name in enumerate(columns) if name in PARSERS]
+        self.own = [(index.get(name), name, readers[name]) for name in OWN]
+        self.shared = [
+            (i, SHARED_SLOT[name], readers[name]) for i, name, _ in self.cells if name in SHARED
+        ]
+        self.shared_at = tuple(i for i, _, _ in self.shared)
+        self.cells_of_key: Callable[[Sequence[Any]], tuple[Any, ...]] = (
+            operator.itemgetter(*self.shared_at, 0, 0)  # always a tuple
+            if self.shared
+            else (lambda row: ())
+        )
+        self.typed = typed
+        self.templates: dict[Any, Template] = {}
+        self.typed_templates: dict[tuple[type, ...], dict[Any, Template]] = {}
+        lsns = lsns or LsnColumns()
+        kinds: dict[Callable[[object], Any], Callable[..., list[Any]]] = {
+            v.parse_int: _ints,
+            v.parse_datetime: _dates,
+            v.parse_guid: _guids,
+            v.text: _texts,
+        }
+        self.converters = [kinds.get(OWN[name], lsns) for name in OWN]
+
+    # -- a row at a time --------------------------------------------------------------------
+    def _key(self, row: Sequence[Any]) -> Any:
+        cells = self.cells_of_key(row)
+        return (cells, tuple(map(type, cells))) if self.typed else cells
+
+    def _keeps(self, key: Any) -> bool:
+        if self.typed:
+            return _KEY_TYPES.issuperset(key[1])
+        return all(type(cell) is str for cell in key)
+
+    def _template(self, row: Sequence[Any]) -> Template:
+        values: list[Any] = [None] * len(SHARED)
+        for i, slot, read in self.shared:
+            values[slot] = read(row[i])
+        return Template(values)
+
+    def parse(self, row: Sequence[Any]) -> tuple[tuple[Any, ...], Template]:
+        key = self._key(row)
+        try:
+            template = self.templates.get(key)
+        except TypeError:  # an unhashable cell (it will not parse)
+            template = None
+        if template is None:
+            template = self._template(row)
+            if self._keeps(key):
+                self._remember(key, template)
+        own = tuple(None if i is None else read(row[i]) for i, _, read in self.own)
+        return own, template
+
+    def _remember(self, key: Any, template: Template) -> None:
+        if len(self.templates) >= _MEMO_LIMIT:
+            self.templates.clear()
+        self.templates[key] = template
+
+    def first_problem(self, row: Sequence[Any]) -> tuple[str, v.ValueProblem]:
+        """The first cell, in the input's column order, that does not parse."""
+        for i, name, read in self.cells:
+            try:
+                read(row[i])
+            except v.ValueProblem as exc:
+                return name, exc
+        raise AssertionError("a row that failed to parse parses")
+
+    # -- a chunk at a time ------------------------------------------------------------------
+    def parse_chunk(
+        self, rows: Sequence[Sequence[Any]]
+    ) -> tuple[list[tuple[Any, ...]], list[Template]]:
+        """``parse`` for each row (all of one width); NotFast when a cell does not parse."""
+        n = len(rows)
+        cols = list(zip(*rows, strict=True))
+        try:
+            own_cols: list[Any] = [
+                repeat(None, n) if i is None else convert(cols[i], read)
+                for (i, _, read), convert in zip(self.own, self.converters, strict=True)
+            ]
+        except (v.ValueProblem, InputError):
+            raise NotFast from None
+        for slot in _REQUIRED_OWN:
+            if not all(map(operator.is_not, own_cols[slot], repeat(None))):
+                raise NotFast
+        owns = list(zip(*own_cols, strict=True))
+        return owns, self._chunk_templates(cols, n)
+
+    def _chunk_templates(self, cols: list[tuple[Any, ...]], n: int) -> list[Template]:
+        if not self.shared:
+            key: Any = ((), ()) if self.typed else ()
+            template = self.templates.get(key) or Template([None] * len(SHARED))
+            self._remember(key, template)
+            return [_complete(template)] * n
+        shared = [cols[i] for i in self.shared_at]
+        if self.typed:  # a key holds its cells' types: one type per column in this chunk
+            kinds = tuple(map(_uniform, shared))
+            if None in kinds or not _KEY_TYPES.issuperset(kinds):
+                return [_complete(self._one_template(row)) for row in zip(*shared, strict=True)]
+            templates = self.typed_templates.setdefault(kinds, {})  # type: ignore[arg-type]
+        else:
+            templates = self.templates
+        out: list[Template] = []
+        # neighbouring rows mostly share their template: look each run of equal keys up once
+        for key, run in groupby(zip(*shared, strict=True)):
+            found = templates.get(key)
+            if found is None:
+                found = self._one_template(key)
+                if len(templates) >= _MEMO_LIMIT:
+                    templates.clear()
+                templates[key] = found
+            out += repeat(_complete(found), sum(1 for _ in run))
+        return out
+
+    def _one_template(self, cells: Sequence[Any]) -> Template:
+        """A template from the shared cells alone (in ``self.shared`` order)."""
+        values: list[Any] = [None] * len(SHARED)
+        try:
+            for cell, (_, slot, read) in zip(cells, self.shared, strict=True):
+                values[slot] = read(cell)
+        except v.ValueProblem:
+            raise NotFast from None
+        return Template(values)
