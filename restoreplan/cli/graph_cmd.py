@@ -14,7 +14,6 @@ from restoreplan.cli.common import (
     print_json,
     select_lineages,
 )
-from restoreplan.core.graph import graph_dot, graph_json, restore_graph
 
 EXAMPLE = """examples:
   restoreplan graph --database Sales                         # nodes and edges, summarised
@@ -24,6 +23,9 @@ EXAMPLE = """examples:
 
 
 def run(args: argparse.Namespace) -> int:
+    # networkx takes a fifth of the start-up time of every other command
+    from restoreplan.core.graph import graph_dot, graph_json, restore_graph
+
     lineages = select_lineages(load_from_args(args).history, args.database)
     graphs = [restore_graph(lin) for lin in lineages]
     if args.format == "json":

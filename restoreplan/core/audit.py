@@ -18,7 +18,7 @@ from restoreplan.core.chain import Goal, LogPath, SearchNotes, search_logs
 from restoreplan.core.history import History, Lineage
 from restoreplan.core.lsn import LSN
 from restoreplan.core.model import BackupSet, BackupType
-from restoreplan.core.target import Clock, ResolvedTime, fmt_time
+from restoreplan.core.target import Clock, ResolvedTime, clock_of, fmt_time
 from restoreplan.core.validate import (
     LineageFindings,
     ValidateOptions,
@@ -402,7 +402,7 @@ def _forks(lin: Lineage, clock: Clock, raw: dict[str | None, list[object]]) -> t
 def audit_lineage(lin: Lineage, opts: AuditOptions | None = None, *, superseded: bool = False) -> LineageAudit:
     """Every audit figure of one lineage (``superseded``: an older incarnation of the name)."""
     opts = opts or AuditOptions()
-    clock = Clock(lin)
+    clock = clock_of(lin)
     windows = recoverable_windows(lin)
     findings = validate_lineage(lin, ValidateOptions(opts.max_full_age, opts.max_log_age, opts.as_of), windows,
                                 superseded=superseded)

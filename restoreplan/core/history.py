@@ -12,6 +12,7 @@ import bisect
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from restoreplan.core.model import BackupSet, BackupType, LogMark
@@ -130,20 +131,20 @@ class Lineage:
     def finish_key(self, bs: BackupSet) -> datetime:
         """backup_finish_date on the lineage's clock (UTC when every set has a time_zone)."""
         if self.utc:
-            return bs.backup_finish_date - bs.utc_offset  # type: ignore[operator]
+            return bs.backup_finish_date - bs.traits.utc_offset  # type: ignore[operator]
         return bs.backup_finish_date
 
     def start_key(self, bs: BackupSet) -> datetime:
         """backup_start_date on the lineage's clock."""
         if self.utc:
-            return bs.backup_start_date - bs.utc_offset  # type: ignore[operator]
+            return bs.backup_start_date - bs.traits.utc_offset  # type: ignore[operator]
         return bs.backup_start_date
 
     def reach_key(self, bs: BackupSet) -> datetime:
         """The time up to which a log can restore (SQL 2022 last_valid_restore_time, else finish)."""
         if bs.last_valid_restore_time is not None:
-            if self.utc and bs.utc_offset is not None:
-                return bs.last_valid_restore_time - bs.utc_offset
+            if self.utc and bs.traits.utc_offset is not None:
+                return bs.last_valid_restore_time - bs.traits.utc_offset
             return bs.last_valid_restore_time
         return self.finish_key(bs)
 
@@ -223,9 +224,12 @@ def unavailability(bs: BackupSet) -> str | None:
     return None
 
 
+_set_order = attrgetter("backup_finish_date", "last_lsn", "backup_set_uuid")
+
+
 def build_lineage(key: str, sets: Sequence[BackupSet], unavailable: dict[str, str]) -> Lineage:
-    ordered = sorted(sets, key=lambda s: (s.backup_finish_date, s.last_lsn.value, s.backup_set_uuid))
-    utc = all(s.time_zone is not None for s in ordered)
+    ordered = sorted(sets, key=_set_order)
+    utc = all(t.time_zone is not None for t in {id(s.traits): s.traits for s in ordered}.values())
     by_uuid = {s.backup_set_uuid: s for s in ordered}
     blocked = dict(unavailable)
     for s in ordered:
@@ -321,8 +325,12 @@ class History:
         unavailable: dict[str, str] | None = None,
     ) -> History:
         groups: dict[str, list[BackupSet]] = {}
+        keys: dict[int, list[BackupSet]] = {}  # by traits (a lineage key depends on them only)
         for s in sets:
-            groups.setdefault(s.lineage_key, []).append(s)
+            group = keys.get(id(s.traits))
+            if group is None:
+                group = keys[id(s.traits)] = groups.setdefault(s.lineage_key, [])
+            group.append(s)
         blocked = unavailable or {}
         lineages = {key: build_lineage(key, g, blocked) for key, g in groups.items()}
         all_marks = list(marks)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -124,6 +124,19 @@ class BackupTraits:
     software_major_version: int | None = None
     media_family_count: int | None = None
     mirror_count: int | None = None
+    utc_offset: timedelta | None = field(init=False, compare=False, repr=False)
+    """server-local minus UTC (from time_zone), computed once: every time key needs it"""
+
+    def __post_init__(self) -> None:
+        tz = self.time_zone
+        object.__setattr__(self, "utc_offset", None if tz is None else _offset(tz))
+
+
+def _offset(tz: int) -> timedelta:
+    off = _OFFSETS.get(tz)
+    if off is None:
+        off = _OFFSETS[tz] = timedelta(minutes=15 * tz)
+    return off
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,22 +293,16 @@ class BackupSet:
 
     @property
     def utc_offset(self) -> timedelta | None:
-        tz = self.traits.time_zone
-        if tz is None:
-            return None
-        off = _OFFSETS.get(tz)
-        if off is None:
-            off = _OFFSETS[tz] = timedelta(minutes=15 * tz)
-        return off
+        return self.traits.utc_offset
 
     @property
     def finish_utc(self) -> datetime | None:
-        off = self.utc_offset
+        off = self.traits.utc_offset
         return None if off is None else self.backup_finish_date - off
 
     @property
     def start_utc(self) -> datetime | None:
-        off = self.utc_offset
+        off = self.traits.utc_offset
         return None if off is None else self.backup_start_date - off
 
     @property

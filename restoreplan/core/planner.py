@@ -16,15 +16,17 @@ from restoreplan.core.errors import NotRecoverable, PointInfo, UsageError
 from restoreplan.core.history import History, Lineage, LogRun
 from restoreplan.core.model import BackupSet, BackupType, LogMark
 from restoreplan.core.plan import Action, Plan, Step, Stop, StopKind
-from restoreplan.core.target import Clock, RecoveryTarget, ResolvedTime, TargetKind, fmt_time
+from restoreplan.core.target import (
+    Clock,
+    RecoveryTarget,
+    ResolvedTime,
+    TargetKind,
+    clock_of,
+    fmt_time,
+)
 from restoreplan.core.windows import data_starts, lineage_windows, locate
 
 TAIL_MODES = ("auto", "always", "never")
-
-
-def clock_of(lin: Lineage) -> Clock:
-    """The lineage's clock (server-local <-> UTC), built once."""
-    return lin.memo("clock", lambda: Clock(lin))
 
 
 @dataclass(frozen=True, slots=True)

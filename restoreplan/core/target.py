@@ -82,16 +82,31 @@ class ResolvedTime:
         return None if self.utc is None else (fmt_time(self.utc) or "") + "Z"
 
 
+def clock_of(lin: Lineage) -> Clock:
+    """The lineage's clock (server-local <-> UTC), built once."""
+    return lin.memo("clock", lambda: Clock(lin))
+
+
 class Clock:
     """Server-local <-> UTC for one lineage, from the backups' own time_zone values."""
 
     def __init__(self, lineage: Lineage) -> None:
         self.utc_mode = lineage.utc
-        pairs = sorted(
-            (s.start_utc, s.time_zone) for s in lineage.sets if s.start_utc is not None and s.time_zone is not None
-        )
-        self._times = [p[0] for p in pairs]
-        self._offsets = [p[1] for p in pairs]
+        pairs: list[tuple[datetime, int]] = []
+        for s in lineage.sets:
+            tz, off = s.traits.time_zone, s.traits.utc_offset
+            if tz is not None and off is not None:
+                pairs.append((s.backup_start_date - off, tz))
+        pairs.sort()
+        # Inside a run of equal offsets every instant has that offset as its nearest: keep the
+        # run's ends only (a history of a million backups changes offset twice a year).
+        keep = [
+            i
+            for i in range(len(pairs))
+            if i in (0, len(pairs) - 1) or not pairs[i - 1][1] == pairs[i][1] == pairs[i + 1][1]
+        ]
+        self._times = [pairs[i][0] for i in keep]
+        self._offsets = [pairs[i][1] for i in keep]
 
     def offset_at(self, utc: datetime) -> int | None:
         """The offset (15-minute units) in force at a UTC instant, from the nearest backup."""

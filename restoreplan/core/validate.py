@@ -16,7 +16,7 @@ from enum import StrEnum
 from restoreplan.core.history import History, Lineage
 from restoreplan.core.lsn import LSN
 from restoreplan.core.model import BackupSet, BackupType
-from restoreplan.core.target import Clock, ResolvedTime, fmt_time
+from restoreplan.core.target import Clock, ResolvedTime, clock_of, fmt_time
 from restoreplan.core.windows import Window, recoverable_windows
 
 
@@ -119,7 +119,7 @@ class _Collector:
     @property
     def clock(self) -> Clock:
         if self._clock is None:
-            self._clock = Clock(self.lin)
+            self._clock = clock_of(self.lin)
         return self._clock
 
     def add(self, code: str, text: str, hint: str, bs: BackupSet | None = None, **kw: object) -> None:

@@ -14,7 +14,7 @@ from html import escape
 
 from restoreplan.core.audit import AuditResult, LineageAudit, describe_seconds
 from restoreplan.core.errors import UsageError
-from restoreplan.core.target import Clock, fmt_time
+from restoreplan.core.target import clock_of, fmt_time
 from restoreplan.core.validate import as_of_key
 from restoreplan.report.audit_report import SUMMARY_HEADERS, summary_rows
 from restoreplan.report.findings_report import family_guid, summary_json
@@ -58,7 +58,7 @@ def _target_key(a: LineageAudit, target: datetime | None) -> datetime | None:
     if target is None:
         return None
     try:
-        return as_of_key(a.lineage, Clock(a.lineage), target)
+        return as_of_key(a.lineage, clock_of(a.lineage), target)
     except UsageError:
         return None
 

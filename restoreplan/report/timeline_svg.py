@@ -9,7 +9,7 @@ from html import escape
 
 from restoreplan.core.audit import LineageAudit
 from restoreplan.core.model import BackupType
-from restoreplan.core.target import Clock, fmt_time
+from restoreplan.core.target import clock_of, fmt_time
 
 WIDTH = 1200
 LEFT = 20
@@ -39,7 +39,7 @@ def _ticks(lo: datetime, hi: datetime) -> list[datetime]:
 def render_timeline(a: LineageAudit, *, target: datetime | None = None) -> str:
     """The SVG element (a string) for one lineage; ``target`` is a compare key."""
     lin = a.lineage
-    clock = Clock(lin)
+    clock = clock_of(lin)
     lo = lin.start_key(lin.sets[0]) if lin.sets else datetime(2000, 1, 1)
     hi = max(lin.finish_key(lin.sets[-1]), lo + timedelta(minutes=1))
     lo = min(lo, *(lin.start_key(s) for s in lin.sets[:50]))
