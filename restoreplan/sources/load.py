@@ -153,8 +153,9 @@ def _load(req: LoadRequest) -> Loaded:
         from restoreplan.sources import msdb_odbc
 
         results = []
-        if req.msdb:
-            results.append(msdb_odbc.read_msdb(req.msdb, database=req.database, since=req.since, server_name=req.server_name))
+        if req.msdb:  # its rows go straight into the builder, a fetched batch at a time
+            results.append(msdb_odbc.read_msdb(req.msdb, database=req.database, since=req.since,
+                                               server_name=req.server_name, into=builder))
         if req.inventory:
             inv = msdb_odbc.read_inventory(req.inventory, jobs=req.jobs, database=req.database, since=req.since,
                                            server_name=req.server_name)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,6 +25,7 @@ from restoreplan.core.errors import InputError
 from restoreplan.core.lsn import LSN
 from restoreplan.core.model import DatabaseFile, LogMark
 from restoreplan.sources import values as v
+from restoreplan.sources.canonical import SetBuilder, check_header
 from restoreplan.sources.msdb_query import (
     LSN_COLUMNS,
     SIZE_COLUMNS,
@@ -35,6 +36,7 @@ from restoreplan.sources.msdb_query import (
     build_restorehistory_query,
     dialect_for_dbms,
 )
+from restoreplan.sources.rowplan import RowPlan
 
 ENV_UID = "RESTOREPLAN_MSDB_UID"
 ENV_PWD = "RESTOREPLAN_MSDB_PWD"
@@ -210,6 +212,7 @@ def exact_lsn(raw: object, where: str) -> int | None:
         raise InputError(f"{where}: {exc.message}", hint=exc.hint) from None
 
 
+_LOWER_GUIDS = re.compile(r"(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\n)*")
 _GUID_COLUMNS = frozenset(
     {
         "backup_set_uuid",
@@ -244,6 +247,52 @@ def _cell(name: str, raw: object, where: str) -> object:
     if isinstance(raw, str):
         return raw.rstrip() if name == "type" else raw
     return raw
+
+
+_PLAIN = frozenset({str, int, bool, datetime, type(None)})  # cells _cell returns as they are
+_NONE = type(None)
+
+
+def _convert(names: list[str], batch: list[Any], server: str, first_row: int) -> list[tuple[Any, ...]]:
+    """``_cell`` over a fetched batch, a column at a time: whole columns of the types and
+    spellings the drivers return take a C conversion (or none), the others go cell by cell."""
+    out = [
+        _fast_column(name, col) or _cells(name, col, server, first_row)
+        for name, col in zip(names, zip(*batch, strict=True), strict=True)
+    ]
+    return list(zip(*out, strict=True))
+
+
+def _fast_column(name: str, col: tuple[Any, ...]) -> Sequence[Any] | None:
+    """The column as ``_cell`` would return it, or None when that needs the cell-by-cell path."""
+    kinds = set(map(type, col))
+    if name in LSN_COLUMNS or name in SIZE_COLUMNS:
+        if kinds <= {int, _NONE}:
+            return col
+        if kinds <= {str, _NONE} and name in LSN_COLUMNS:
+            texts = [c for c in col if c is not None]
+            digits = "".join(texts)
+            if digits.isdigit() and digits.isascii() and 0 < min(map(len, texts)) and max(map(len, texts)) <= 25:
+                return [None if c is None else int(c) for c in col]
+        return None
+    if name in _GUID_COLUMNS:
+        if kinds <= {_NONE}:
+            return col
+        if kinds == {str}:
+            lines = "\n".join(col)
+            if len(lines) == 37 * len(col) - 1 and _LOWER_GUIDS.fullmatch(lines + "\n"):
+                return col
+        return None
+    if name == "type":
+        return list(map(str.rstrip, col)) if kinds == {str} else None
+    return col if kinds <= _PLAIN else None
+
+
+def _cells(name: str, col: tuple[Any, ...], server: str, first_row: int) -> list[Any]:
+    return [
+        _cell(name, raw, f"{server} msdb, row {row_no}, column {name}")
+        for row_no, raw in enumerate(col, start=first_row)
+    ]
 
 
 # -- the reader ------------------------------------------------------------------------------------
@@ -297,6 +346,15 @@ def _stream(
     session: _Session, pyodbc: Any, sql: str, params: list[Any], what: str
 ) -> Iterator[tuple[list[str], Any]]:
     """Yield (column names, row) with fetchmany(fetch_size)."""
+    for names, batch in _batches(session, pyodbc, sql, params, what):
+        for row in batch:
+            yield names, row
+
+
+def _batches(
+    session: _Session, pyodbc: Any, sql: str, params: list[Any], what: str
+) -> Iterator[tuple[list[str], list[Any]]]:
+    """Yield (column names, rows) a fetchmany(fetch_size) at a time."""
     cur = session.conn.cursor()
     try:
         try:
@@ -311,8 +369,7 @@ def _stream(
                 raise session.fail(f"cannot read {what}", exc) from None
             if not batch:
                 break
-            for row in batch:
-                yield names, row
+            yield names, batch
     finally:
         cur.close()
 
@@ -383,16 +440,19 @@ def read_msdb(
     fetch_size: int = 10000,
     timeout: int = 15,
     schema: str | None = "dbo",
+    into: SetBuilder | None = None,
 ) -> MsdbResult:
     """Read backup history from one msdb. Any failure is an InputError with the password masked.
 
     ``connection`` is an ODBC connection string or a DSN name. ``timeout`` is the login timeout
     in seconds. ``database``/``since``/``server_name`` filter on backupset.database_name,
-    backup_finish_date (server-local) and server_name.
+    backup_finish_date (server-local) and server_name. With ``into``, the history rows go
+    into that builder a fetched batch at a time (as "msdb on SERVER") and ``rows`` stays
+    empty, so a history of millions of rows is never held twice.
     """
     with open_msdb(connection, timeout=timeout, schema=schema, fetch_size=fetch_size) as session:
         return _read_all(
-            session, _pyodbc(), database=database, since=since, server_name=server_name
+            session, _pyodbc(), database=database, since=since, server_name=server_name, into=into
         )
 
 
@@ -416,6 +476,7 @@ def _read_all(
     database: str | None,
     since: datetime | None,
     server_name: str | None,
+    into: SetBuilder | None = None,
 ) -> MsdbResult:
     common: dict[str, Any] = {
         "schema": session.schema,
@@ -425,16 +486,20 @@ def _read_all(
     sql, params = build_query(session.available, since=since, server_name=server_name, **common)
     rows: list[dict[str, Any]] = []
     columns: list[str] = []
-    for row_no, (names, row) in enumerate(
-        _stream(session, pyodbc, sql, params, "backupset"), start=1
-    ):
+    plan: RowPlan | None = None
+    row_no = 1
+    for names, batch in _batches(session, pyodbc, sql, params, "backupset"):
         columns = names
-        rows.append(
-            {
-                name: _cell(name, raw, f"{session.server} msdb, row {row_no}, column {name}")
-                for name, raw in zip(names, row, strict=True)
-            }
-        )
+        cells = _convert(names, batch, session.server, row_no)
+        if into is None:
+            rows.extend(dict(zip(names, row, strict=True)) for row in cells)
+        else:
+            origin = f"msdb on {session.server}"
+            if plan is None:
+                check_header(names, origin)
+                plan = into.plan(names, typed=True)
+            into.add_chunk(plan, cells, origin, range(row_no, row_no + len(cells)))
+        row_no += len(cells)
 
     files: dict[str, list[DatabaseFile]] = {}
     if "backupfile" in session.available:

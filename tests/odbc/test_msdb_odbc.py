@@ -138,6 +138,18 @@ def test_streams_in_small_batches(pg_server: PgServer) -> None:
     )
 
 
+def test_rows_go_straight_into_a_builder(pg_server: PgServer) -> None:
+    """What `--msdb` does: each fetched batch is parsed as it arrives, nothing kept twice."""
+    direct = build(read_msdb(pg_server.connection()).rows)
+    builder = SetBuilder()
+    res = read_msdb(pg_server.connection(), fetch_size=3, into=builder)
+    assert res.rows == [] and builder.rows_read == len(pg_server.history.canonical())
+    def by_uuid(sets: list[BackupSet]) -> list[BackupSet]:
+        return sorted(sets, key=lambda s: s.backup_set_uuid)
+
+    assert by_uuid(builder.build()) == by_uuid(direct)
+
+
 def test_least_privilege_login_reads(pg_server: PgServer) -> None:
     res = read_msdb(pg_server.connection(user="reader", password=READER_PASSWORD))
     assert len(build(res.rows)) == 8
