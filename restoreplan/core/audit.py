@@ -154,35 +154,40 @@ def _in_windows(windows: list[Window], ends: list[datetime], key: datetime) -> b
     return i < len(windows) and windows[i].start <= key
 
 
-def _verdict(lin: Lineage, bs: BackupSet, windows: list[Window], ends: list[datetime]) -> BackupVerdict:
+def _judge(lin: Lineage, bs: BackupSet, windows: list[Window], ends: list[datetime]) -> tuple[Verdict, str]:
+    """A backup's verdict and its reason (built as a BackupVerdict only where one is kept)."""
     reason = lin.unavailable.get(bs.backup_set_uuid)
     if reason:
-        return BackupVerdict(bs, Verdict.BROKEN, f"cannot be restored: {reason}")
+        return (Verdict.BROKEN, f"cannot be restored: {reason}")
     if bs.type is BackupType.FULL:
         extra = " (copy-only: never a differential base)" if bs.is_copy_only else ""
-        return BackupVerdict(bs, Verdict.RESTORABLE, "restorable on its own" + extra)
+        return (Verdict.RESTORABLE, "restorable on its own" + extra)
     if bs.type is BackupType.DIFF:
         base = lin.base_of(bs)
         if base is None:
-            return BackupVerdict(bs, Verdict.BROKEN, "cannot be restored: its base full is not in the history")
+            return (Verdict.BROKEN, "cannot be restored: its base full is not in the history")
         if base.backup_set_uuid in lin.unavailable:
-            return BackupVerdict(bs, Verdict.BROKEN, f"cannot be restored: its base full {base.backup_set_uuid} "
+            return (Verdict.BROKEN, f"cannot be restored: its base full {base.backup_set_uuid} "
                                  f"is unusable ({lin.unavailable[base.backup_set_uuid]})")
-        return BackupVerdict(bs, Verdict.RESTORABLE, f"restorable with its base full {base.backup_set_uuid}")
+        return (Verdict.RESTORABLE, f"restorable with its base full {base.backup_set_uuid}")
     if bs.is_empty_log:
-        return BackupVerdict(bs, Verdict.NOT_NEEDED, "empty log (no log records): never needed")
+        return (Verdict.NOT_NEEDED, "empty log (no log records): never needed")
     reach = lin.reach_key(bs)
     if windows and reach < windows[0].start:
-        return BackupVerdict(bs, Verdict.NOT_NEEDED, "not needed: it ends before the earliest recoverable "
+        return (Verdict.NOT_NEEDED, "not needed: it ends before the earliest recoverable "
                              "point (the full backup it follows is not in the history)")
     if not _in_windows(windows, ends, reach):
-        return BackupVerdict(bs, Verdict.UNREACHABLE, "intact, but no chain from a full backup reaches it "
+        return (Verdict.UNREACHABLE, "intact, but no chain from a full backup reaches it "
                              "(a log gap or no full before it)")
     if bs.has_bulk_logged_data:
-        return BackupVerdict(bs, Verdict.LIMITED, "usable, but only to its end: it holds bulk-logged changes")
+        return (Verdict.LIMITED, "usable, but only to its end: it holds bulk-logged changes")
     if bs.is_copy_only:
-        return BackupVerdict(bs, Verdict.LIMITED, "copy-only log: usable only as the last log of a restore")
-    return BackupVerdict(bs, Verdict.POINT_IN_TIME, "usable for point-in-time recovery")
+        return (Verdict.LIMITED, "copy-only log: usable only as the last log of a restore")
+    return (Verdict.POINT_IN_TIME, "usable for point-in-time recovery")
+
+
+def _verdict(lin: Lineage, bs: BackupSet, windows: list[Window], ends: list[datetime]) -> BackupVerdict:
+    return BackupVerdict(bs, *_judge(lin, bs, windows, ends))
 
 
 def _verdicts(lin: Lineage, windows: list[Window]) -> Iterator[BackupVerdict]:
@@ -325,10 +330,10 @@ def _one_pass(lin: Lineage, windows: list[Window]) -> _Pass:
         if secs > 0 and size:
             st[3] += size
             st[4] += secs
-        v = _verdict(lin, bs, windows, ends)
-        out.counts[v.verdict] = out.counts.get(v.verdict, 0) + 1
-        if v.verdict not in (Verdict.RESTORABLE, Verdict.POINT_IN_TIME):
-            out.exceptions.append(v)
+        verdict, reason = _judge(lin, bs, windows, ends)
+        out.counts[verdict] = out.counts.get(verdict, 0) + 1
+        if verdict not in (Verdict.RESTORABLE, Verdict.POINT_IN_TIME):
+            out.exceptions.append(BackupVerdict(bs, verdict, reason))
         key = lin.finish_key(bs)
         if bs.backup_set_uuid in lin.unavailable:
             out.notable.append((key, "unavailable", bs))

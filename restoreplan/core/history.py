@@ -38,14 +38,16 @@ class LogRun:
     bulk: list[int] = field(default_factory=list)  # indexes of logs with bulk-logged data
 
     def append(self, log: BackupSet, reach: datetime, start: datetime) -> None:
-        if log.has_bulk_logged_data:
+        if log.traits.has_bulk_logged_data:
             self.bulk.append(len(self.logs))
         self.logs.append(log)
         self.first.append(log.first_lsn.value)
         self.last.append(log.last_lsn.value)
         self.reach.append(reach)
         self.start_key.append(start)
-        self.bytes_prefix.append(self.bytes_prefix[-1] + log.size_on_disk)
+        self.bytes_prefix.append(
+            self.bytes_prefix[-1] + (log.compressed_backup_size or log.backup_size or 0)
+        )
 
     @property
     def start(self) -> int:
@@ -275,18 +277,21 @@ def build_lineage(key: str, sets: Sequence[BackupSet], unavailable: dict[str, st
     )
     lineage.logs = logs
     lineage.spanning = [s for s in logs if s.spans_fork]
-    open_runs: dict[int, list[LogRun]] = {}
+    open_runs: dict[int, list[LogRun]] = {}  # by the LSN the run ends at
     runs: list[LogRun] = []
+    reach_key, start_key = lineage.reach_key, lineage.start_key
     for log in logs:
-        reach = lineage.reach_key(log)
-        start = lineage.start_key(log)
+        reach = reach_key(log)
+        start = start_key(log)
+        t = log.traits
         target: LogRun | None = None
-        if not (log.is_copy_only or log.begins_log_chain or log.spans_fork):
-            for run in open_runs.get(log.first_lsn.value, []):
-                prev = run.logs[-1]
+        first = log.first_lsn.value
+        if not (t.is_copy_only or t.begins_log_chain or t.spans_fork) and first in open_runs:
+            entry = t.first_recovery_fork_guid or t.last_recovery_fork_guid
+            for run in open_runs[first]:
                 if (
-                    not prev.is_copy_only
-                    and forks_match(run.exit_fork, log.first_recovery_fork_guid or log.last_recovery_fork_guid)
+                    not run.logs[-1].traits.is_copy_only
+                    and forks_match(run.exit_fork, entry)
                     and run.reach[-1] <= reach
                 ):
                     target = run
@@ -295,7 +300,10 @@ def build_lineage(key: str, sets: Sequence[BackupSet], unavailable: dict[str, st
             target = LogRun(logs=[])
             runs.append(target)
         else:
-            open_runs[target.end].remove(target)
+            ending = open_runs[target.end]
+            ending.remove(target)
+            if not ending:
+                del open_runs[target.end]
         target.append(log, reach, start)
         open_runs.setdefault(target.end, []).append(target)
     runs.sort(key=lambda r: (r.start, r.end))

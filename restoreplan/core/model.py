@@ -124,12 +124,19 @@ class BackupTraits:
     software_major_version: int | None = None
     media_family_count: int | None = None
     mirror_count: int | None = None
+    # derived once per traits value: every time key and every chain step asks for them
     utc_offset: timedelta | None = field(init=False, compare=False, repr=False)
-    """server-local minus UTC (from time_zone), computed once: every time key needs it"""
+    """server-local minus UTC, from time_zone"""
+    spans_fork: bool = field(init=False, compare=False, repr=False)
+    """the backup starts on one recovery fork and ends on another"""
+    is_simple: bool = field(init=False, compare=False, repr=False)
+    """taken under the SIMPLE recovery model"""
 
     def __post_init__(self) -> None:
-        tz = self.time_zone
+        tz, first, last = self.time_zone, self.first_recovery_fork_guid, self.last_recovery_fork_guid
         object.__setattr__(self, "utc_offset", None if tz is None else _offset(tz))
+        object.__setattr__(self, "spans_fork", first is not None and last is not None and first != last)
+        object.__setattr__(self, "is_simple", (self.recovery_model or "").upper() == "SIMPLE")
 
 
 def _offset(tz: int) -> timedelta:
@@ -311,11 +318,7 @@ class BackupSet:
 
     @property
     def spans_fork(self) -> bool:
-        return (
-            self.traits.first_recovery_fork_guid is not None
-            and self.traits.last_recovery_fork_guid is not None
-            and self.traits.first_recovery_fork_guid != self.traits.last_recovery_fork_guid
-        )
+        return self.traits.spans_fork
 
     @property
     def is_virtual_device(self) -> bool:
@@ -323,7 +326,7 @@ class BackupSet:
 
     @property
     def is_simple(self) -> bool:
-        return (self.traits.recovery_model or "").upper() == "SIMPLE"
+        return self.traits.is_simple
 
     @property
     def families(self) -> dict[int, tuple[MediaFile, ...]]:
