@@ -269,6 +269,11 @@ def _fast_column(name: str, col: tuple[Any, ...]) -> Sequence[Any] | None:
     if name in LSN_COLUMNS or name in SIZE_COLUMNS:
         if kinds <= {int, _NONE}:
             return col
+        if kinds == {str} and name in SIZE_COLUMNS:
+            try:
+                return list(map(int, col))  # what v.parse_int returns for these texts
+            except ValueError:
+                return None
         if kinds <= {str, _NONE} and name in LSN_COLUMNS:
             texts = [c for c in col if c is not None]
             digits = "".join(texts)

@@ -121,8 +121,10 @@ _MEMO_LIMIT = 1 << 16  # entries per memo; a memo starts afresh when full
 # Cells whose equal values always parse alike (1 == 1.0 == True, Decimal("1") == Decimal("1.0")
 # and aware datetimes equal across zones do not): only these may be part of a template's key.
 _KEY_TYPES = frozenset({str, int, bool, type(None)})
+_CHUNK_KEY_TYPES = _KEY_TYPES | {datetime}  # naive ones: a chunk's columns are checked
 _GUIDS = re.compile(r"(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\n)*")
 _MISSING = object()
+_NONE = type(None)
 _REQUIRED_OWN = tuple(OWN_SLOT[name] for name in REQUIRED if name in OWN_SLOT)
 _REQUIRED_SHARED = tuple(SHARED_SLOT[name] for name in REQUIRED if name in SHARED_SLOT)
 
@@ -183,6 +185,15 @@ def _uniform(col: Sequence[Any]) -> type | None:
     return types.pop() if len(types) == 1 else None
 
 
+def _kind(col: Sequence[Any]) -> type | None:
+    """The one type of a column's cells other than None (NoneType when all are None; None when
+    they are of several types)."""
+    types = set(map(type, col))
+    if len(types) > 1:
+        types.discard(_NONE)
+    return types.pop() if len(types) == 1 else None
+
+
 def _ints(col: Sequence[Any], read: Callable[[object], Any]) -> list[Any]:
     kind = _uniform(col)
     if kind is str:
@@ -190,7 +201,7 @@ def _ints(col: Sequence[Any], read: Callable[[object], Any]) -> list[Any]:
             return list(map(int, col))  # parse_int is int() on the stripped text
         except ValueError:
             pass
-    elif kind is int:
+    elif _kind(col) in (int, _NONE):  # values already (msdb over ODBC)
         return list(col)
     return list(map(read, col))
 
@@ -204,9 +215,14 @@ def _dates(col: Sequence[Any], read: Callable[[object], Any]) -> list[Any]:
             return list(map(datetime.fromisoformat, col))  # parse_datetime's first try
         except ValueError:
             pass
-    elif kind is datetime:
+    elif _kind(col) in (datetime, _NONE):
         return list(col)
     return list(map(read, col))
+
+
+def _naive(col: Sequence[Any]) -> bool:
+    """No cell of a column of datetimes (and Nones) carries a time zone."""
+    return not any(c.tzinfo for c in col if c is not None)
 
 
 def _guids(col: Sequence[Any], read: Callable[[object], Any]) -> list[Any]:
@@ -244,17 +260,21 @@ class LsnColumns:
             if max(map(len, col)) > 25:
                 return list(map(read, col))
             ints: Iterator[int] = map(int, col)
-        elif kind is int:
-            if min(col) < 0 or max(col) >= 10**25:
+        elif _kind(col) is int:  # exact already (msdb over ODBC); None where the column is null
+            values = [n for n in col if n is not None]
+            if min(values) < 0 or max(values) >= 10**25:
                 return list(map(read, col))
-            ints = iter(col)
+            known = self.known()
+            return [None if n is None else known(n) or self.new(n) for n in col]
         else:
             return list(map(read, col))
-        cache = self.cache
-        if len(cache) >= _MEMO_LIMIT:
-            cache.clear()
-        known = cache.get
+        known = self.known()
         return [known(n) or self.new(n) for n in ints]
+
+    def known(self) -> Callable[[int], LSN | None]:
+        if len(self.cache) >= _MEMO_LIMIT:
+            self.cache.clear()
+        return self.cache.get
 
     def new(self, n: int) -> LSN:
         lsn = self.cache[n] = LSN(n)
@@ -380,9 +400,11 @@ class RowPlan:
             self._remember(key, template)
             return [_complete(template)] * n
         shared = [cols[i] for i in self.shared_at]
-        if self.typed:  # a key holds its cells' types: one type per column in this chunk
-            kinds = tuple(map(_uniform, shared))
-            if None in kinds or not _KEY_TYPES.issuperset(kinds):
+        if self.typed:  # a key holds its cells' types: one type (or None) per column here
+            kinds = tuple(map(_kind, shared))
+            if not _CHUNK_KEY_TYPES.issuperset(kinds) or not all(
+                _naive(col) for col, kind in zip(shared, kinds, strict=True) if kind is datetime
+            ):
                 return [_complete(self._one_template(row)) for row in zip(*shared, strict=True)]
             templates = self.typed_templates.setdefault(kinds, {})  # type: ignore[arg-type]
         else:

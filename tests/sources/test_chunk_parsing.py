@@ -7,6 +7,8 @@ both ways: as a chunk of positional rows and as mappings, a row at a time.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -116,3 +118,58 @@ def test_chunk_refusals_match_the_row_parser(column: str, value: str) -> None:
     chunk = _read("chunk", data)
     assert chunk == _read("rows", data)
     assert isinstance(chunk, tuple), "each of these values is refused"
+
+
+@st.composite
+def typed_rows(draw: st.DrawFn) -> list[dict[str, object]]:
+    """Rows as ODBC drivers return them: ints, datetimes, bools and None beside texts."""
+    out: list[dict[str, object]] = []
+    lsn = 31000000029200001
+    cell = st.sampled_from(["value", "text", "none"])
+    usual = {c: draw(cell) for c in ("lsn", "date", "flag", "base", "created")}
+
+    def pick(kind: str) -> str:
+        return draw(cell) if draw(st.integers(0, 9)) == 0 else usual[kind]
+
+    for i in range(draw(st.integers(1, 10))):
+        first, lsn = lsn, lsn + draw(st.integers(0, 500)) * 100000
+        row: dict[str, object] = dict(BASE)
+        row["backup_set_uuid"] = _guid(draw(st.integers(0, 6)))
+        for column, value in (("first_lsn", first), ("last_lsn", lsn), ("checkpoint_lsn", first)):
+            how = pick("lsn")
+            row[column] = value if how == "value" else str(value) if how == "text" else None
+        start = datetime(2026, 11, 8, 22, i)
+        how = pick("date")
+        row["backup_start_date"] = start if how != "text" else str(start)
+        row["backup_finish_date"] = start + timedelta(seconds=30)
+        how = pick("flag")
+        row["is_copy_only"] = True if how == "value" else "0" if how == "text" else None
+        how = pick("base")
+        row["differential_base_lsn"] = first if how == "value" else str(first) if how == "text" else None
+        how = pick("created")
+        row["database_creation_date"] = (datetime(2020, 1, 2) if how == "value" else
+                                         "2020-01-02 00:00:00" if how == "text" else None)  # fmt: skip
+        row["time_zone"] = draw(st.sampled_from([-20, "-20", True, None]))
+        row["physical_device_name"] = f"/b/log{i}.trn"
+        out.append(row)
+    return out
+
+
+@given(typed_rows())
+def test_typed_chunks_agree_with_typed_rows(data: list[dict[str, object]]) -> None:
+    columns = list(ALL)
+
+    def read(build: str) -> object:
+        b = SetBuilder()
+        try:
+            if build == "chunk":
+                plan = b.plan(columns, typed=True)
+                cells = [[r.get(c) for c in columns] for r in data]
+                b.add_chunk(plan, cells, "m", range(1, len(cells) + 1))
+            else:
+                b.add_mappings([{c: r.get(c) for c in columns} for r in data], "m")
+            return b.build()
+        except InputError as exc:
+            return ("error", exc.message)
+
+    assert read("chunk") == read("rows")
