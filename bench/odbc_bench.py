@@ -183,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
                 fetched += len(batch)
             cur.close()
             fetch = time.perf_counter() - t0
+        fetch_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the driver's share
         # what `restoreplan --msdb` does: each fetched batch goes straight into the builder
         gc.disable()  # as restoreplan.sources.load does while loading
         t0 = time.perf_counter()
@@ -205,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
             build_s=round(canonical, 2),
             history_s=round(history, 2),
             restoreplan_s=round(read - fetch + canonical + history, 2),
+            fetch_peak_rss_mib=round(fetch_rss),
             peak_rss_mib=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         )
     except subprocess.CalledProcessError as exc:
