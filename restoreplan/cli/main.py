@@ -25,6 +25,21 @@ COMMAND_MODULES = [
     "restoreplan.cli.rds_cmd",
 ]
 
+# The command each module registers: a run imports only the module of its command (every module
+# pulls in its own sources, core and reports); --help and usage errors import them all.
+COMMANDS = {
+    "plan": "restoreplan.cli.plan_cmd",
+    "script": "restoreplan.cli.plan_cmd",
+    "export-query": "restoreplan.cli.export_cmd",
+    "graph": "restoreplan.cli.graph_cmd",
+    "scan": "restoreplan.cli.scan_cmd",
+    "validate": "restoreplan.cli.validate_cmd",
+    "audit": "restoreplan.cli.audit_cmd",
+    "strategy": "restoreplan.cli.strategy_cmd",
+    "rds-pitr": "restoreplan.cli.rds_cmd",
+    "rds-tlog": "restoreplan.cli.rds_cmd",
+}
+
 DESCRIPTION = """Plan SQL Server restores from backup history: the minimal sequence of backups to reach a
 point in time, LSN or mark, as an explained table, JSON, or a script that runs unchanged.
 
@@ -38,11 +53,13 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or of ``command`` alone when it is known."""
     parser = _Parser(prog="restoreplan", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"restoreplan {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMAND_MODULES:
+    modules = [COMMANDS[command]] if command in COMMANDS else COMMAND_MODULES
+    for name in modules:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -54,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv[0] if argv else None)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

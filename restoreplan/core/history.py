@@ -212,8 +212,19 @@ class Lineage:
         return max(self.finish_key(s) for s in self.sets)
 
 
+_PLANNABLE = frozenset(t for t in BackupType if t.plannable)
+
+
 def unavailability(bs: BackupSet) -> str | None:
     """Why this tool cannot restore a backup set, or None."""
+    t, count = bs.traits, bs.traits.media_family_count
+    if (
+        bs.type in _PLANNABLE
+        and not (t.is_damaged or t.is_snapshot)
+        and (not count or (count == 1 and bs.files))
+        and not bs.is_virtual_device
+    ):
+        return None  # the usual case, in the fewest steps
     if not bs.type.plannable:
         return f"{bs.type.label} backups are not planned automatically (restore-rules B.9)"
     if bs.is_damaged:

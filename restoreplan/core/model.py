@@ -322,7 +322,10 @@ class BackupSet:
 
     @property
     def is_virtual_device(self) -> bool:
-        return any(f.device_type == DEVICE_TYPE_VIRTUAL for f in self.files)
+        files = self.files
+        if len(files) == 1:
+            return files[0].device_type == DEVICE_TYPE_VIRTUAL
+        return any(f.device_type == DEVICE_TYPE_VIRTUAL for f in files)
 
     @property
     def is_simple(self) -> bool:

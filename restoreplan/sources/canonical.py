@@ -324,7 +324,7 @@ class SetBuilder:
                     f"backup_start_date {start}",
                     backup_set_uuid=uuid,
                 )
-            if last < first:
+            if last.value < first.value:
                 raise InputError(
                     f"{_where(origin, row_no)}: last_lsn {last} is before first_lsn {first}",
                     backup_set_uuid=uuid,

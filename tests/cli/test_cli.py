@@ -206,3 +206,18 @@ def test_audit_report_carries_strategy_and_rds_instance_sections(tmp_path, capsy
                        str(data / "describe_db_instances.json"), "--format", "json")
     doc = json.loads(out)
     assert doc["rds_instance"]["latest_restorable_utc"] and doc["strategy"]
+
+
+def test_every_command_is_mapped_to_its_module() -> None:
+    """main imports only the module of the command being run: the map must name them all."""
+    import argparse
+
+    from restoreplan.cli import main as cli_main
+
+    parser = cli_main.build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert sorted(sub.choices) == sorted(cli_main.COMMANDS)
+    for name, module in cli_main.COMMANDS.items():
+        one = cli_main.build_parser(name)
+        only = next(a for a in one._actions if isinstance(a, argparse._SubParsersAction))
+        assert name in only.choices, (name, module)
