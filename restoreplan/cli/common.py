@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from collections.abc import Callable
@@ -76,7 +77,11 @@ def load_from_args(args: argparse.Namespace, progress: Callable[[str], None] | N
         database=getattr(args, "database", None),
         since=parse_time_arg(args.since) if args.since else None, server_name=args.server_name, s3=s3,
     )
-    return load(req, progress)
+    loaded = load(req, progress)
+    # A command loads one history and keeps it to the end: keep the cyclic collector from
+    # traversing its millions of (acyclic) objects again while the command works on it.
+    gc.freeze()
+    return loaded
 
 
 def select_lineages(history: History, database: str | None) -> list[Lineage]:

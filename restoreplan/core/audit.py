@@ -318,14 +318,16 @@ def _one_pass(lin: Lineage, windows: list[Window]) -> _Pass:
     ends = [w.end for w in windows]
     fork_of: str | None = "\0"
     entry: list[object] | None = None
+    finish_key, start_key, unavailable = lin.finish_key, lin.start_key, lin.unavailable
     for bs in lin.sets:
+        t = bs.traits
         st = out.stats.get(bs.type)
         if st is None:
             st = out.stats[bs.type] = [0, 0, 0, 0, 0.0]
         size = bs.backup_size or 0
         st[0] += 1
         st[1] += size
-        st[2] += bs.size_on_disk
+        st[2] += bs.compressed_backup_size or size
         secs = (bs.backup_finish_date - bs.backup_start_date).total_seconds()
         if secs > 0 and size:
             st[3] += size
@@ -334,23 +336,24 @@ def _one_pass(lin: Lineage, windows: list[Window]) -> _Pass:
         out.counts[verdict] = out.counts.get(verdict, 0) + 1
         if verdict not in (Verdict.RESTORABLE, Verdict.POINT_IN_TIME):
             out.exceptions.append(BackupVerdict(bs, verdict, reason))
-        key = lin.finish_key(bs)
-        if bs.backup_set_uuid in lin.unavailable:
+        key = finish_key(bs)
+        if bs.backup_set_uuid in unavailable:
             out.notable.append((key, "unavailable", bs))
-        elif bs.has_bulk_logged_data and bs.type is BackupType.LOG:
+        elif t.has_bulk_logged_data and bs.type is BackupType.LOG:
             out.notable.append((key, "bulk_logged", bs))
-        elif bs.is_simple:
+        elif t.is_simple:
             out.notable.append((key, "simple_recovery", bs))
-        if bs.spans_fork:
-            out.notable.append((lin.start_key(bs), "recovery_fork", bs))
-        fork = bs.last_recovery_fork_guid
+        if t.spans_fork:
+            out.notable.append((start_key(bs), "recovery_fork", bs))
+        fork = t.last_recovery_fork_guid
         if fork != fork_of:
             fork_of = fork
             entry = out.forks.get(fork)
             if entry is None:
-                entry = out.forks[fork] = [lin.start_key(bs), key, 0]
+                entry = out.forks[fork] = [start_key(bs), key, 0]
         assert entry is not None
-        entry[1] = max(entry[1], key)  # type: ignore[call-overload]
+        if key > entry[1]:  # type: ignore[operator]
+            entry[1] = key
         entry[2] += 1  # type: ignore[operator]
     return out
 

@@ -314,7 +314,7 @@ class BackupSet:
 
     @property
     def is_empty_log(self) -> bool:
-        return self.type is BackupType.LOG and self.first_lsn == self.last_lsn
+        return self.type is BackupType.LOG and self.first_lsn.value == self.last_lsn.value
 
     @property
     def spans_fork(self) -> bool:

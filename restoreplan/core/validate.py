@@ -153,9 +153,10 @@ def _set_findings(c: _Collector) -> None:
     thumbs: dict[str, list[BackupSet]] = {}
     for bs in lin.sets:
         reason = lin.unavailable.get(bs.backup_set_uuid, "")
-        if not (reason or bs.is_damaged or bs.has_incomplete_metadata or bs.has_bulk_logged_data
-                or bs.encryptor_thumbprint or bs.is_copy_only or bs.type is BackupType.DIFF
-                or (bs.media_family_count or 0) > 1):
+        t = bs.traits
+        if not (reason or t.is_damaged or t.has_incomplete_metadata or t.has_bulk_logged_data
+                or t.encryptor_thumbprint or t.is_copy_only or bs.type is BackupType.DIFF
+                or (t.media_family_count or 0) > 1):
             continue  # the common case, kept cheap
         what = f"{bs.type.label} backup {bs.backup_set_uuid} (finished {_t(bs)})"
         if bs.missing_families:
@@ -224,9 +225,10 @@ def _log_findings(c: _Collector) -> None:
     ends: dict[str | None, int] = {}  # exit fork -> greatest last_lsn so far
     holder: dict[str | None, BackupSet] = {}  # exit fork -> the log that ends there
     for log in lin.logs:
-        if log.is_copy_only:
+        t = log.traits
+        if t.is_copy_only:
             continue
-        first_fork, last_fork = log.first_recovery_fork_guid, log.last_recovery_fork_guid
+        first_fork, last_fork = t.first_recovery_fork_guid, t.last_recovery_fork_guid
         entry = first_fork or last_fork
         exit_ = last_fork or first_fork
         if entry is None:
@@ -235,7 +237,7 @@ def _log_findings(c: _Collector) -> None:
             prev_fork = entry if ends.get(entry, -1) >= ends.get(None, -1) else None
         prev_end = ends.get(prev_fork, -1)
         first = log.first_lsn.value
-        if log.begins_log_chain:
+        if t.begins_log_chain:
             _chain_restart(c, log, holder.get(prev_fork) if prev_end >= 0 else None)
         elif 0 <= prev_end < first:
             _log_gap(c, log, holder[prev_fork])
