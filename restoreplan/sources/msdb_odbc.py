@@ -283,10 +283,12 @@ def _fast_column(name: str, col: tuple[Any, ...]) -> Sequence[Any] | None:
     if name in _GUID_COLUMNS:
         if kinds <= {_NONE}:
             return col
-        if kinds == {str}:
-            lines = "\n".join(col)
-            if len(lines) == 37 * len(col) - 1 and _LOWER_GUIDS.fullmatch(lines + "\n"):
-                return col
+        if kinds <= {str, _NONE}:  # drivers print uniqueidentifier in upper case
+            texts = [c for c in col if c is not None]
+            lines = "\n".join(texts).lower()
+            if len(lines) == 37 * len(texts) - 1 and _LOWER_GUIDS.fullmatch(lines + "\n"):
+                guids = iter(lines.split("\n"))
+                return [None if c is None else next(guids) for c in col]
         return None
     if name == "type":
         return list(map(str.rstrip, col)) if kinds == {str} else None

@@ -279,3 +279,32 @@ def test_missing_pyodbc_is_input_error(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(InputError) as info:
         read_msdb("DSN=x")
     assert "restoreplan[odbc]" in info.value.one_line()
+
+
+def test_batches_convert_a_column_at_a_time_exactly_as_cell_by_cell() -> None:
+    """_convert's fast columns (values as drivers send them) equal _cell on every cell."""
+    import uuid as uuidlib
+
+    from restoreplan.sources.msdb_odbc import _cell, _convert
+
+    g = "3EAABE17-1D8A-4EAC-A693-AE2D9A1E40B4"
+    names = ["backup_set_uuid", "differential_base_guid", "type", "first_lsn", "fork_point_lsn",
+             "backup_size", "compressed_backup_size", "backup_start_date", "database_name",
+             "family_guid", "is_copy_only"]  # fmt: skip
+    batches = [  # drivers' usual types (the C path), then odd ones (cell by cell)
+        [(g, None, "D ", "31000000029200001", None, "1024", 512, datetime(2026, 1, 1), "Sales", g.lower(), True),
+         (g.lower(), g, "L", "31000000029200002", "1", "2048", None, datetime(2026, 1, 2), "Sales", None, False)],
+        [(uuidlib.UUID(g), None, "I", 31000000029200001, Decimal(5), " 7 ", Decimal("8"), None, "x", "{" + g + "}", 0),
+         (g, g, "L", "0000001a:000000f0:0001", None, "9.0", b"\x01", None, "y", None, None)],
+    ]  # fmt: skip
+    for batch in batches:
+        expected = [
+            tuple(_cell(name, raw, "where") for name, raw in zip(names, row, strict=True))
+            for row in batch
+        ]
+        assert _convert(names, batch, "S", 1) == expected
+
+    bad = [(g, None, "L", "31000000029200001", None, "1024", 1, None, "x", None, 0),
+           (g, "not a guid", "L", "31000000029200001", None, "1024", 1, None, "x", None, 0)]  # fmt: skip
+    with pytest.raises(InputError, match=r"^S msdb, row 8, column differential_base_guid: not a GUID"):
+        _convert(names, bad, "S", 7)
