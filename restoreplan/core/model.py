@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -80,16 +80,6 @@ class LogMark:
     description: str | None = None
 
 
-TRAIT_FIELDS: tuple[str, ...] = (
-    "database_name", "server_name", "machine_name", "family_guid", "database_guid",
-    "database_creation_date", "first_recovery_fork_guid", "last_recovery_fork_guid",
-    "fork_point_lsn", "time_zone", "recovery_model", "is_copy_only", "is_snapshot", "is_damaged",
-    "has_bulk_logged_data", "begins_log_chain", "has_incomplete_metadata", "has_backup_checksums",
-    "is_password_protected", "key_algorithm", "encryptor_thumbprint", "encryptor_type",
-    "software_major_version", "media_family_count", "mirror_count",
-)  # fmt: skip
-
-
 @dataclass(frozen=True, slots=True)
 class BackupTraits:
     """What a backup set shares with its neighbours: the database and server it came from, the
@@ -139,6 +129,10 @@ class BackupTraits:
         object.__setattr__(self, "is_simple", (self.recovery_model or "").upper() == "SIMPLE")
 
 
+TRAIT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(BackupTraits) if f.init)
+"""msdb's columns that BackupTraits holds"""
+
+
 def _offset(tz: int) -> timedelta:
     off = _OFFSETS.get(tz)
     if off is None:
@@ -179,10 +173,10 @@ class BackupSet:
     db_files: tuple[DatabaseFile, ...] = ()
 
     @classmethod
-    def of(cls, **fields: Any) -> BackupSet:
+    def of(cls, **columns: Any) -> BackupSet:
         """A set from msdb's column names, the traits among them included."""
-        traits = {k: fields.pop(k) for k in TRAIT_FIELDS if k in fields}
-        return cls(traits=BackupTraits(**traits), **fields)
+        traits = {k: columns.pop(k) for k in TRAIT_FIELDS if k in columns}
+        return cls(traits=BackupTraits(**traits), **columns)
 
     def evolve(self, **changes: Any) -> BackupSet:
         """A copy with some columns changed, traits included."""

@@ -211,13 +211,22 @@ def _dates(col: Sequence[Any], read: Callable[[object], Any]) -> list[Any]:
     if kind is str:
         if not any(col):
             return [None] * len(col)
-        try:
-            return list(map(datetime.fromisoformat, col))  # parse_datetime's first try
-        except ValueError:
-            pass
+        for cells in _as_sent_then_stripped(col):
+            try:
+                return list(map(datetime.fromisoformat, cells))  # parse_datetime's first try
+            except ValueError:
+                pass
     elif _kind(col) in (datetime, _NONE):
         return list(col)
     return list(map(read, col))
+
+
+def _as_sent_then_stripped(col: Sequence[str]) -> Iterator[Sequence[str]]:
+    """A column of texts as it came, then without the padding sqlcmd puts around cells."""
+    yield col
+    stripped = list(map(str.strip, col))
+    if stripped != col:
+        yield stripped
 
 
 def _naive(col: Sequence[Any]) -> bool:
@@ -227,11 +236,11 @@ def _naive(col: Sequence[Any]) -> bool:
 
 def _guids(col: Sequence[Any], read: Callable[[object], Any]) -> list[Any]:
     if _uniform(col) is str:
-        lines = "\n".join(col).lower()
-        if len(lines) == 37 * len(col) - 1 and _GUIDS.fullmatch(
-            lines + "\n"
-        ):  # canonical already: parse_guid returns them as they are
-            return lines.split("\n")
+        for cells in _as_sent_then_stripped(col):
+            lines = "\n".join(cells).lower()
+            # canonical (once in lower case): parse_guid returns them as they are
+            if len(lines) == 37 * len(cells) - 1 and _GUIDS.fullmatch(lines + "\n"):
+                return lines.split("\n")
     return list(map(read, col))
 
 
@@ -254,12 +263,14 @@ class LsnColumns:
     def __call__(self, col: Sequence[Any], read: Callable[[object], Any]) -> list[Any]:
         kind = _uniform(col)
         if kind is str:
-            digits = "".join(col)
-            if not (digits.isdigit() and digits.isascii() and 0 < min(map(len, col))):
+            for cells in _as_sent_then_stripped(col):
+                digits = "".join(cells)
+                lengths = list(map(len, cells))
+                if digits.isdigit() and digits.isascii() and min(lengths) > 0 and max(lengths) <= 25:
+                    ints: Iterator[int] = map(int, cells)  # what parse_lsn does with digits
+                    break
+            else:
                 return list(map(read, col))
-            if max(map(len, col)) > 25:
-                return list(map(read, col))
-            ints: Iterator[int] = map(int, col)
         elif _kind(col) is int:  # exact already (msdb over ODBC); None where the column is null
             values = [n for n in col if n is not None]
             if min(values) < 0 or max(values) >= 10**25:

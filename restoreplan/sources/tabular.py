@@ -7,7 +7,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from itertools import chain, islice
 from operator import itemgetter
@@ -136,7 +136,7 @@ def _reading(path: str, origin: str) -> Iterator[None]:
 
 def _csv_chunks(
     reader: Iterator[list[str]], width: int, origin: str
-) -> Iterator[tuple[list[list[str]], list[int]]]:
+) -> Iterator[tuple[list[list[str]], Sequence[int]]]:
     """Data rows in chunks with their record numbers (the header is record 1).
 
     A chunk of plain rows (all of the header's width, no first cell that is empty or starts
@@ -148,9 +148,10 @@ def _csv_chunks(
         first = row_no + 1
         row_no += len(chunk)
         if set(map(len, chunk)) == {width} and min(map(itemgetter(0), chunk)) >= ".":
-            yield chunk, list(range(first, row_no + 1))
+            yield chunk, range(first, row_no + 1)
             continue
-        rows, numbers = [], []
+        rows: list[list[str]] = []
+        numbers: list[int] = []
         for number, row in enumerate(chunk, start=first):
             if _skipped(row):
                 continue
