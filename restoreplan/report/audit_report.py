@@ -19,6 +19,7 @@ from restoreplan.core.audit import (
 from restoreplan.core.target import ResolvedTime, fmt_time
 from restoreplan.report.findings_report import family_guid, lineage_json, summary_json
 from restoreplan.report.plan_report import human_bytes
+from restoreplan.report.tables import wrap_columns
 
 SUMMARY_COLUMNS = ["database_name", "family_guid", "earliest_recoverable", "latest_recoverable", "windows",
                    "gaps", "rpo_seconds", "worst_steps", "worst_bytes", "worst_seconds", "fulls", "differentials",
@@ -112,8 +113,8 @@ def _detail(a: LineageAudit, fmt: str) -> list[str]:
         for s, e in a.windows[:20]) or "none") + (f"; ... {len(a.windows) - 20} more" if len(a.windows) > 20 else ""))
     if a.gaps:
         rows: list[list[Any]] = [[g.start.local_text, g.end.local_text, g.kind, g.cause] for g in a.gaps[:50]]
-        lines.append(tabulate(rows, headers=["gap from", "to", "kind", "cause"], tablefmt=fmt,
-                              maxcolwidths=[None, None, None, 80]))
+        lines.append(tabulate(wrap_columns(rows, {3: 80}), headers=["gap from", "to", "kind", "cause"],
+                              tablefmt=fmt, disable_numparse=True))
     for label, w in (("most steps", a.worst_steps), ("most bytes", a.worst_bytes)):
         if w:
             lines.append(f"worst case ({label}): restore to {w.at.local_text} takes {w.steps} restore steps "
@@ -129,8 +130,8 @@ def _detail(a: LineageAudit, fmt: str) -> list[str]:
     if a.exceptions:
         rows = [[v.backup.backup_set_uuid, v.backup.type.label, fmt_time(v.backup.backup_finish_date),
                  v.verdict.value, v.words] for v in a.exceptions[:30]]
-        lines.append(tabulate(rows, headers=["backup set", "type", "finished", "verdict", "in words"],
-                              tablefmt=fmt, maxcolwidths=[None, None, None, None, 70]))
+        lines.append(tabulate(wrap_columns(rows, {4: 70}), headers=["backup set", "type", "finished", "verdict",
+                                                               "in words"], tablefmt=fmt, disable_numparse=True))
         if len(a.exceptions) > 30:
             lines.append(f"... and {len(a.exceptions) - 30} more (--format json --all-backups lists every backup)")
     return lines

@@ -12,6 +12,7 @@ from tabulate import tabulate
 
 from restoreplan.core.target import ResolvedTime, fmt_time
 from restoreplan.core.validate import Finding, LineageFindings, Severity
+from restoreplan.report.tables import wrap_columns
 
 NAGIOS_OK, NAGIOS_WARNING, NAGIOS_CRITICAL, NAGIOS_UNKNOWN = 0, 1, 2, 3
 CSV_COLUMNS = ["database_name", "family_guid", "code", "severity", "backup_set_uuid", "backup_type",
@@ -113,8 +114,9 @@ def findings_table(lfs: Sequence[LineageFindings], *, width: int = 90) -> str:
                          f.message])
     lines = []
     if rows:
-        lines.append(tabulate(rows, headers=["database", "severity", "code", "backup set / finished", "message"],
-                              tablefmt="simple", maxcolwidths=[20, None, None, 36, width]))
+        lines.append(tabulate(wrap_columns(rows, {0: 20, 3: 36, 4: width}),
+                              headers=["database", "severity", "code", "backup set / finished", "message"],
+                              tablefmt="simple", disable_numparse=True))
         lines.append("")
     lines.append(verdict(lfs))
     return "\n".join(lines)
