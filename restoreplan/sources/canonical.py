@@ -204,24 +204,53 @@ class SetBuilder:
         self.rows_read += 1
 
     def add_mappings(self, rows: Iterable[Mapping[str, Any]], origin: str) -> None:
-        """Add rows given as mappings keyed by canonical column names."""
+        """Add rows given as mappings keyed by canonical column names.
+
+        Consecutive rows with the same keys (all of them, in a JSON export) go through the
+        chunk parser together.
+        """
         if self._built is not None:
             raise RuntimeError("rows added to a SetBuilder after build()")
         plans: dict[tuple[str, ...], tuple[RowPlan, list[str]]] = {}  # by the row's keys
+        chunk: list[list[Any]] = []
+        first_no = 1
+        names: tuple[str, ...] = ()
         for row_no, row in enumerate(rows, start=1):
             if row_no == 1:
                 check_header(list(row.keys()), origin)
-            names = tuple(row)
-            known = plans.get(names)
-            if known is None:
-                if len(plans) >= 64:
-                    plans.clear()
-                known = plans[names] = (
-                    self.plan(names, typed=True),
-                    [c for c in REQUIRED if c not in row],
-                )
-            plan, missing = known
-            self._add_row(plan, list(row.values()), origin, row_no, missing)
+            keys = tuple(row)
+            if keys != names or len(chunk) == CHUNK:
+                self._add_mapped(plans, names, chunk, origin, first_no)
+                chunk, first_no, names = [], row_no, keys
+            chunk.append(list(row.values()))
+        self._add_mapped(plans, names, chunk, origin, first_no)
+
+    def _add_mapped(
+        self,
+        plans: dict[tuple[str, ...], tuple[RowPlan, list[str]]],
+        names: tuple[str, ...],
+        chunk: list[list[Any]],
+        origin: str,
+        first_no: int,
+    ) -> None:
+        """Rows of mappings that share ``names``, the first numbered ``first_no``."""
+        if not chunk:
+            return
+        known = plans.get(names)
+        if known is None:
+            if len(plans) >= 64:
+                plans.clear()
+            known = plans[names] = (
+                self.plan(names, typed=True),
+                [c for c in REQUIRED if c not in names],
+            )
+        plan, missing = known
+        numbers = range(first_no, first_no + len(chunk))
+        if missing:  # each row says what it lacks, after what does not parse
+            for row, row_no in zip(chunk, numbers, strict=True):
+                self._add_row(plan, row, origin, row_no, missing)
+        else:
+            self.add_chunk(plan, chunk, origin, numbers)
 
     def add_database_files(self, backup_set_uuid: str, files: Iterable[DatabaseFile]) -> None:
         if self._built is not None:
