@@ -6,6 +6,7 @@ import argparse
 import gc
 import json
 import sys
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -77,11 +78,35 @@ def load_from_args(args: argparse.Namespace, progress: Callable[[str], None] | N
         database=getattr(args, "database", None),
         since=parse_time_arg(args.since) if args.since else None, server_name=args.server_name, s3=s3,
     )
-    loaded = load(req, progress)
+    shown = progress or (_LoadProgress() if sys.stderr.isatty() else None)
+    try:
+        loaded = load(req, shown)
+    finally:
+        if isinstance(shown, _LoadProgress):
+            shown.done()
     # A command loads one history and keeps it to the end: keep the cyclic collector from
     # traversing its millions of (acyclic) objects again while the command works on it.
     gc.freeze()
     return loaded
+
+
+class _LoadProgress:
+    """Rows read so far, on one stderr line redrawn at most twice a second (a terminal only)."""
+
+    def __init__(self) -> None:
+        self.last = time.monotonic()
+        self.shown = False
+
+    def __call__(self, text: str) -> None:
+        now = time.monotonic()
+        if now - self.last >= 0.5:
+            self.last = now
+            self.shown = True
+            print(f"\rreading {text}\033[K", end="", file=sys.stderr, flush=True)
+
+    def done(self) -> None:
+        if self.shown:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
 
 
 def select_lineages(history: History, database: str | None) -> list[Lineage]:

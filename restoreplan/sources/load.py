@@ -108,6 +108,13 @@ def local_exists(path: str) -> bool:
     return os.path.exists(path)
 
 
+def _rows_read(progress: Progress | None, path: str, before: int) -> Callable[[int], None] | None:
+    """What ``progress`` hears while ``path`` is read (the builder counts every input's rows)."""
+    if progress is None:
+        return None
+    return lambda n: progress(f"{path}: {n - before:,} rows read")
+
+
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while a history is read and indexed.
@@ -128,10 +135,10 @@ def _collector_paused() -> Iterator[None]:
 def load(req: LoadRequest, progress: Progress | None = None) -> Loaded:
     """Read every input into one History."""
     with _collector_paused():
-        return _load(req)
+        return _load(req, progress)
 
 
-def _load(req: LoadRequest) -> Loaded:
+def _load(req: LoadRequest, progress: Progress | None) -> Loaded:
     builder = SetBuilder()
     origins: list[str] = []
     marks: list[LogMark] = []
@@ -147,7 +154,7 @@ def _load(req: LoadRequest) -> Loaded:
         if not req.backup_files:
             req.backup_files = [str(resources.files("restoreplan") / "data" / "sample_backup_files.csv")]
     for path in files:
-        read_history_file(path, builder, req.input_format)
+        read_history_file(path, builder, req.input_format, _rows_read(progress, path, builder.rows_read))
         origins.append(path)
     if req.msdb or req.inventory:
         from restoreplan.sources import msdb_odbc

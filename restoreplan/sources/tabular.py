@@ -7,7 +7,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import chain, islice
 from operator import itemgetter
@@ -185,11 +185,17 @@ def load_json(text: str, origin: str) -> list[dict[str, Any]]:
     return data
 
 
-def read_history_file(path: str, builder: SetBuilder, input_format: str | None = None) -> str:
+def read_history_file(
+    path: str,
+    builder: SetBuilder,
+    input_format: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> str:
     """Read one history file into ``builder``; returns the format that was used.
 
     CSV files are read a chunk of rows at a time, so a history of millions of rows never sits
-    in memory as text; JSON and XML are parsed whole.
+    in memory as text (``progress`` hears the rows read so far after each chunk); JSON and XML
+    are parsed whole.
     """
     origin = path
     with _open_text(path, origin) as text, _reading(path, origin):
@@ -214,6 +220,8 @@ def read_history_file(path: str, builder: SetBuilder, input_format: str | None =
             plan = builder.plan(header)
             for rows, numbers in _csv_chunks(reader, len(header), origin):
                 builder.add_chunk(plan, rows, origin, numbers)
+                if progress is not None:
+                    progress(builder.rows_read)
             return fmt
         body = [
             [c.strip() for c in row]

@@ -140,3 +140,18 @@ def test_build_twice_and_add_after_build() -> None:
     assert b.build() == b.build()
     with pytest.raises(RuntimeError):
         b.add_mappings([ROW], "m")
+
+
+def test_loading_reports_rows_read_and_leaves_the_collector_as_it_was(tmp_path: Path) -> None:
+    import gc
+
+    from restoreplan.sources.load import LoadRequest, load
+
+    rows = [dict(ROW, backup_set_uuid=f"{i:08x}-1d8a-4eac-a693-ae2d9a1e40b4") for i in range(5000)]
+    path = write(tmp_path, rows)
+    heard: list[str] = []
+    assert gc.isenabled()
+    loaded = load(LoadRequest(history=[path]), heard.append)
+    assert gc.isenabled()
+    assert heard[-1] == f"{path}: 5,000 rows read" and len(heard) == 2  # one a chunk of 4,096
+    assert len(loaded.history.all_sets()) == 5000
