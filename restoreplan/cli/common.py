@@ -65,7 +65,11 @@ def add_history_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--endpoint-url", help="S3 endpoint for s3:// inputs (S3-compatible storage)")
 
 
-def load_from_args(args: argparse.Namespace, progress: Callable[[str], None] | None = None) -> Loaded:
+def load_from_args(
+    args: argparse.Namespace, progress: Callable[[str], None] | None = None, *, whole: bool = False
+) -> Loaded:
+    """The history the arguments name. With --database only the lineages of that name are built
+    (every command looks at those alone), unless ``whole`` asks for all of them."""
     s3 = None
     if getattr(args, "profile", None) or getattr(args, "region", None) or getattr(args, "endpoint_url", None):
         from restoreplan.sources.s3 import S3Options
@@ -76,6 +80,7 @@ def load_from_args(args: argparse.Namespace, progress: Callable[[str], None] | N
         backups=list(args.backups), msdb=args.msdb, inventory=args.inventory, jobs=args.jobs,
         input_format=args.input_format, check_files=args.check_files,
         database=getattr(args, "database", None),
+        only_named=None if whole else getattr(args, "database", None),
         since=parse_time_arg(args.since) if args.since else None, server_name=args.server_name, s3=s3,
     )
     shown = progress or (_LoadProgress() if sys.stderr.isatty() else None)

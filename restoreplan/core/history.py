@@ -344,12 +344,8 @@ class History:
         unavailable: dict[str, str] | None = None,
     ) -> History:
         groups: dict[str, list[BackupSet]] = {}
-        keys: dict[int, list[BackupSet]] = {}  # by traits (a lineage key depends on them only)
         for s in sets:
-            group = keys.get(id(s.traits))
-            if group is None:
-                group = keys[id(s.traits)] = groups.setdefault(s.lineage_key, [])
-            group.append(s)
+            groups.setdefault(s.traits.lineage_key, []).append(s)
         blocked = unavailable or {}
         lineages = {key: build_lineage(key, g, blocked) for key, g in groups.items()}
         all_marks = list(marks)

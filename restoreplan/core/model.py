@@ -121,16 +121,28 @@ class BackupTraits:
     """the backup starts on one recovery fork and ends on another"""
     is_simple: bool = field(init=False, compare=False, repr=False)
     """taken under the SIMPLE recovery model"""
+    lineage_key: str = field(init=False, compare=False, repr=False)
+    """the lineage (restore-rules B.7.3): family_guid, else database_guid, else name + creation"""
 
     def __post_init__(self) -> None:
         tz, first, last = self.time_zone, self.first_recovery_fork_guid, self.last_recovery_fork_guid
         object.__setattr__(self, "utc_offset", None if tz is None else _offset(tz))
         object.__setattr__(self, "spans_fork", first is not None and last is not None and first != last)
         object.__setattr__(self, "is_simple", (self.recovery_model or "").upper() == "SIMPLE")
+        object.__setattr__(self, "lineage_key", _lineage_key(self))
 
 
 TRAIT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(BackupTraits) if f.init)
 """msdb's columns that BackupTraits holds"""
+
+
+def _lineage_key(t: BackupTraits) -> str:
+    if t.family_guid:
+        return t.family_guid
+    if t.database_guid:
+        return f"database_guid:{t.database_guid}"
+    created = t.database_creation_date.isoformat() if t.database_creation_date else "?"
+    return f"name:{t.database_name}|created:{created}"
 
 
 def _offset(tz: int) -> timedelta:
@@ -349,13 +361,4 @@ class BackupSet:
     @property
     def lineage_key(self) -> str:
         """Lineage identity: family_guid; never the name alone (restore-rules B.7.3)."""
-        if self.traits.family_guid:
-            return self.traits.family_guid
-        if self.traits.database_guid:
-            return f"database_guid:{self.traits.database_guid}"
-        created = (
-            self.traits.database_creation_date.isoformat()
-            if self.traits.database_creation_date
-            else "?"
-        )
-        return f"name:{self.traits.database_name}|created:{created}"
+        return self.traits.lineage_key

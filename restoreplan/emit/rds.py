@@ -539,7 +539,7 @@ def _history_objects(args: argparse.Namespace) -> tuple[str, ...]:
     """Every S3 object the history names (for the wildcard-prefix check)."""
     from restoreplan.cli.common import load_from_args
 
-    loaded = load_from_args(args)
+    loaded = load_from_args(args, whole=True)  # other databases' objects share prefixes too
     return tuple(f.physical_device_name for bs in loaded.history.all_sets() for f in bs.files)
 
 

@@ -325,17 +325,35 @@ class SetBuilder:
         if known != acc.template.values:
             acc.template = Template(known)
 
-    def build(self) -> list[BackupSet]:
+    def _lineages_named(self, database: str) -> set[str] | None:
+        """The lineage keys whose sets carry ``database`` (casefolded), or None when none do."""
+        wanted = database.casefold()
+        named: set[str] = set()
+        seen: set[int] = set()
+        for entry in self._sets.values():
+            template = entry[1] if type(entry) is tuple else entry.template  # type: ignore[union-attr]
+            if id(template) not in seen:
+                seen.add(id(template))
+                traits = _traits(template)
+                if traits.database_name.casefold() == wanted:
+                    named.add(traits.lineage_key)
+        return named or None
+
+    def build(self, database: str | None = None) -> list[BackupSet]:
         """The backup sets, in the order they were first seen.
 
-        Building hands the sets over: each one's accumulated rows are released as it is built, so
-        a history never sits in memory twice. Calling build again returns the same sets; adding
-        rows after building is an error.
+        With ``database``, only the sets of the lineages that ever carried that name (matched
+        as History.lineages_named matches it), when there are any: a plan for one database of
+        a large msdb need not build the others. Building hands the sets over: each one's
+        accumulated rows are released as it is built, so a history never sits in memory
+        twice. Calling build again returns the same sets; adding rows after building is an
+        error.
         """
         if self._built is not None:
             return list(self._built)
         out: list[BackupSet] = []
         sets, db_files = self._sets, self._db_files
+        wanted = self._lineages_named(database) if database else None
         for uuid in list(sets):
             entry = sets.pop(uuid)
             if type(entry) is tuple:
@@ -346,6 +364,8 @@ class SetBuilder:
                 own, template, origin, row_no, files = (
                     entry.own, entry.template, entry.origin, entry.row, entry.files
                 )
+            if wanted is not None and _traits(template).lineage_key not in wanted:
+                continue
             (_, set_id, media_set_id, start, finish, size, csize, valid, first, last, ckpt, _) = own
             if finish < start:
                 raise InputError(

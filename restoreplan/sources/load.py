@@ -33,7 +33,8 @@ class LoadRequest:
     jobs: int = 4
     input_format: str | None = None
     check_files: bool = False
-    database: str | None = None
+    database: str | None = None  # msdb: read only this database's rows
+    only_named: str | None = None  # build only the lineages that carried this name (if any did)
     since: datetime | None = None
     server_name: str | None = None
     s3: Any = None  # restoreplan.sources.s3.S3Options
@@ -188,7 +189,7 @@ def _load(req: LoadRequest, progress: Progress | None) -> Loaded:
             builder.add_database_files(uuid, dbf)
     for path in req.marks:
         marks.extend(_marks(read_records(path), path))
-    sets = builder.build()
+    sets = builder.build(req.only_named)
     if not sets:
         raise InputError("the inputs hold no backup sets", hint="check the export or the folder")
     unavailable = file_unavailability(sets, local_exists) if req.check_files else {}
