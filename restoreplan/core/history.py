@@ -242,7 +242,7 @@ _set_order = attrgetter("backup_finish_date", "last_lsn", "backup_set_uuid")
 
 def build_lineage(key: str, sets: Sequence[BackupSet], unavailable: dict[str, str]) -> Lineage:
     ordered = sorted(sets, key=_set_order)
-    utc = all(t.time_zone is not None for t in {id(s.traits): s.traits for s in ordered}.values())
+    utc = all(s.traits.time_zone is not None for s in ordered)
     by_uuid = {s.backup_set_uuid: s for s in ordered}
     blocked = dict(unavailable)
     for s in ordered:

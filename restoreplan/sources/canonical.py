@@ -174,9 +174,9 @@ class SetBuilder:
         if seen is None:
             self._sets[own[0]] = (own, template, origin, row_no)
             return
-        if type(seen) is tuple:
+        if isinstance(seen, tuple):
             seen = self._sets[own[0]] = _Acc(*seen)
-        self._again(seen, own, template, origin, row_no, names)  # type: ignore[arg-type]
+        self._again(seen, own, template, origin, row_no, names)
 
     def _add_row(
         self,
@@ -194,7 +194,11 @@ class SetBuilder:
         if missing:
             raise InputError(f"{_where(origin, row_no)}: missing key(s) {', '.join(missing)}")
         for name, own_slot, shared_slot in _REQUIRED_AT:
-            value = own[own_slot] if own_slot is not None else template.values[shared_slot]  # type: ignore[index]
+            if own_slot is not None:
+                value = own[own_slot]
+            else:
+                assert shared_slot is not None
+                value = template.values[shared_slot]
             if value is None:
                 raise InputError(
                     f"{_where(origin, row_no)}, column {name}: value is missing",
@@ -331,7 +335,7 @@ class SetBuilder:
         named: set[str] = set()
         seen: set[int] = set()
         for entry in self._sets.values():
-            template = entry[1] if type(entry) is tuple else entry.template  # type: ignore[union-attr]
+            template = entry.template if isinstance(entry, _Acc) else entry[1]
             if id(template) not in seen:
                 seen.add(id(template))
                 traits = _traits(template)
