@@ -282,10 +282,10 @@ def test_missing_pyodbc_is_input_error(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_batches_convert_a_column_at_a_time_exactly_as_cell_by_cell() -> None:
-    """_convert's fast columns (values as drivers send them) equal _cell on every cell."""
+    """convert's fast columns (values as drivers send them) equal cell() on every cell."""
     import uuid as uuidlib
 
-    from restoreplan.sources.msdb_odbc import _cell, _convert
+    from restoreplan.sources.odbc_cells import cell, convert
 
     g = "3EAABE17-1D8A-4EAC-A693-AE2D9A1E40B4"
     names = ["backup_set_uuid", "differential_base_guid", "type", "first_lsn", "fork_point_lsn",
@@ -299,12 +299,12 @@ def test_batches_convert_a_column_at_a_time_exactly_as_cell_by_cell() -> None:
     ]  # fmt: skip
     for batch in batches:
         expected = [
-            tuple(_cell(name, raw, "where") for name, raw in zip(names, row, strict=True))
+            tuple(cell(name, raw, "where") for name, raw in zip(names, row, strict=True))
             for row in batch
         ]
-        assert _convert(names, batch, "S", 1) == expected
+        assert convert(names, batch, "S", 1) == expected
 
     bad = [(g, None, "L", "31000000029200001", None, "1024", 1, None, "x", None, 0),
            (g, "not a guid", "L", "31000000029200001", None, "1024", 1, None, "x", None, 0)]  # fmt: skip
     with pytest.raises(InputError, match=r"^S msdb, row 8, column differential_base_guid: not a GUID"):
-        _convert(names, bad, "S", 7)
+        convert(names, bad, "S", 7)
