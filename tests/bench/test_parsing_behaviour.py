@@ -155,3 +155,18 @@ def test_loading_reports_rows_read_and_leaves_the_collector_as_it_was(tmp_path: 
     assert gc.isenabled()
     assert heard[-1] == f"{path}: 5,000 rows read" and len(heard) == 2  # one a chunk of 4,096
     assert len(loaded.history.all_sets()) == 5000
+
+
+def test_row_numbers_and_sqlcmd_furniture_across_chunks(tmp_path: Path) -> None:
+    """Errors past the first chunk of 4,096 rows still name their row; a footer ends the file."""
+    rows = [dict(ROW, backup_set_uuid=f"{i:08x}-1d8a-4eac-a693-ae2d9a1e40b4") for i in range(6000)]
+    good = write(tmp_path, rows, name="good.csv")
+    text = Path(good).read_text(encoding="utf-8")
+    dashes = ",".join("-" * len(c) for c in ALL)
+    head, body = text.split("\n", 1)
+    sqlcmd = tmp_path / "sqlcmd.csv"
+    sqlcmd.write_text(f"{head}\n{dashes}\n{body}\n(6000 rows affected)\n", encoding="utf-8")
+    assert len(load(str(sqlcmd))) == 6000
+    rows[4999] = dict(rows[4999], backup_start_date="not a date")
+    with pytest.raises(InputError, match=r"bad.csv, row 5001, column backup_start_date: not a date"):
+        load(write(tmp_path, rows, name="bad.csv"))
