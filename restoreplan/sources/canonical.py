@@ -19,7 +19,6 @@ from restoreplan.sources import values as v
 from restoreplan.sources.columns import REQUIRED
 from restoreplan.sources.rowplan import (
     N_OWN_SET,
-    N_SHARED_SET,
     OWN,
     OWN_SLOT,
     SHARED,
@@ -34,7 +33,10 @@ from restoreplan.sources.rowplan import (
 _S = SHARED_SLOT
 _TYPE, _DB_LSN, _POSITION = _S["type"], _S["database_backup_lsn"], _S["position"]
 _BASE_LSN, _BASE_GUID = _S["differential_base_lsn"], _S["differential_base_guid"]
-_FAMILY, _MIRROR, _DEVICE_TYPE = _S["family_sequence_number"], _S["mirror"], _S["device_type"]
+_DEVICE, _FAMILY, _MIRROR, _DEVICE_TYPE = (
+    OWN_SLOT["physical_device_name"], OWN_SLOT["family_sequence_number"], OWN_SLOT["mirror"],
+    OWN_SLOT["device_type"],
+)
 _TRAIT_SLOTS = tuple(_S[name] for name in TRAIT_FIELDS)
 _BOOL_TRAITS = tuple(i for i, name in enumerate(TRAIT_FIELDS) if SHARED[name] is v.parse_bool)
 _TIME_ZONE = TRAIT_FIELDS.index("time_zone")
@@ -74,9 +76,8 @@ def _problem(origin: str, row: int | None, column: str, exc: Exception) -> Input
     )
 
 
-def _media(own: Sequence[Any], template: Template) -> MediaFile:
-    t = template.values
-    return MediaFile(own[-1], t[_FAMILY] or 1, t[_MIRROR] or 0, t[_DEVICE_TYPE])
+def _media(own: Sequence[Any]) -> MediaFile:
+    return MediaFile(own[_DEVICE], own[_FAMILY] or 1, own[_MIRROR] or 0, own[_DEVICE_TYPE])
 
 
 def _traits(template: Template) -> BackupTraits:
@@ -272,13 +273,13 @@ class SetBuilder:
     ) -> None:
         """A further row of a set seen before: another file of it, or the same row again."""
         if acc.files is None:
-            acc.files = [_media(acc.own, acc.template)]
+            acc.files = [_media(acc.own)]
         if acc.own[:N_OWN_SET] != own[:N_OWN_SET] or (
             acc.template is not template
-            and acc.template.values[:N_SHARED_SET] != template.values[:N_SHARED_SET]
+            and acc.template.values != template.values
         ):
             self._merge(acc, own, template, _where(origin, row_no), names)
-        media = _media(own, template)
+        media = _media(own)
         device = media.physical_device_name
         for old in acc.files:
             if (old.family_sequence_number, old.mirror, old.physical_device_name) == (
@@ -308,7 +309,7 @@ class SetBuilder:
         for name in dict.fromkeys(names):
             if OWN_SLOT.get(name, N_OWN_SET) < N_OWN_SET:
                 values, new, slot = known_own, own, OWN_SLOT[name]
-            elif SHARED_SLOT.get(name, N_SHARED_SET) < N_SHARED_SET:
+            elif name in SHARED_SLOT:
                 values, new, slot = known, template.values, SHARED_SLOT[name]
             else:
                 continue
@@ -370,7 +371,9 @@ class SetBuilder:
                 )
             if wanted is not None and _traits(template).lineage_key not in wanted:
                 continue
-            (_, set_id, media_set_id, start, finish, size, csize, valid, first, last, ckpt, _) = own
+            (_, set_id, media_set_id, start, finish, size, csize, valid, first, last, ckpt) = own[
+                :N_OWN_SET
+            ]
             if finish < start:
                 raise InputError(
                     f"{_where(origin, row_no)}: backup_finish_date {finish} is before "
@@ -384,7 +387,7 @@ class SetBuilder:
                 )
             t = template.values
             if files is None:
-                media: tuple[MediaFile, ...] = (_media(own, template),)
+                media: tuple[MediaFile, ...] = (_media(own),)
             else:
                 media = tuple(sorted(files, key=lambda m: (m.family_sequence_number, m.mirror)))
             out.append(

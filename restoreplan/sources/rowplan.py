@@ -56,7 +56,8 @@ def parse_type(raw: object) -> BackupType:
     return BackupType(s.upper())
 
 
-# Per backup set, in the order of ``own``; the device (a media-file column) comes last.
+# Per row, in the order of ``own``: the backup set's columns, then its media file's (a stripe
+# or mirror is a row of its own).
 OWN: dict[str, Callable[[object], Any]] = {
     "backup_set_uuid": v.parse_guid,
     "backup_set_id": v.parse_int,
@@ -70,8 +71,11 @@ OWN: dict[str, Callable[[object], Any]] = {
     "last_lsn": parse_lsn,
     "checkpoint_lsn": parse_lsn,
     "physical_device_name": v.text,
+    "family_sequence_number": v.parse_int,
+    "mirror": v.parse_int,
+    "device_type": v.parse_int,
 }
-# Shared by neighbouring sets, in the order of a template; the media-file ones come last.
+# Shared by neighbouring sets, in the order of a template.
 SHARED: dict[str, Callable[[object], Any]] = {
     "database_name": v.text,
     "type": parse_type,
@@ -103,19 +107,17 @@ SHARED: dict[str, Callable[[object], Any]] = {
     "software_major_version": v.parse_int,
     "media_family_count": v.parse_int,
     "mirror_count": v.parse_int,
-    "family_sequence_number": v.parse_int,
-    "mirror": v.parse_int,
-    "device_type": v.parse_int,
 }
 OWN_SLOT = {name: i for i, name in enumerate(OWN)}
 SHARED_SLOT = {name: i for i, name in enumerate(SHARED)}
-N_OWN_SET = len(OWN) - 1  # own[:N_OWN_SET] describe the backup set, own[-1] is the device
-N_SHARED_SET = len(SHARED) - 3  # template[:N_SHARED_SET] describe the set, the rest the file
+N_OWN_SET = len(OWN) - 4  # own[:N_OWN_SET] describe the backup set, the rest its media file
 PARSERS: dict[str, Callable[[object], Any]] = {**OWN, **SHARED}
 
 # Values unique to one backup set are parsed directly; the LSNs and the shared columns repeat
 # and go through a memo per parser (the first_lsn of a log is the previous log's last_lsn).
-_UNMEMOISED = frozenset(OWN) - {"first_lsn", "last_lsn", "checkpoint_lsn"}
+_UNMEMOISED = frozenset(OWN) - {
+    "first_lsn", "last_lsn", "checkpoint_lsn", "family_sequence_number", "mirror", "device_type"
+}
 _MEMO_LIMIT = 1 << 16  # entries per memo; a memo starts afresh when full
 
 # Cells whose equal values always parse alike (1 == 1.0 == True, Decimal("1") == Decimal("1.0")
@@ -197,6 +199,8 @@ def _kind(col: Sequence[Any]) -> type | None:
 def _ints(col: Sequence[Any], read: Callable[[object], Any]) -> list[Any]:
     kind = _uniform(col)
     if kind is str:
+        if not any(col):
+            return [None] * len(col)
         try:
             return list(map(int, col))  # parse_int is int() on the stripped text
         except ValueError:
