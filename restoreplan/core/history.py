@@ -310,13 +310,13 @@ def build_lineage(key: str, sets: Sequence[BackupSet], unavailable: dict[str, st
         if target is None:
             target = LogRun(logs=[])
             runs.append(target)
-        else:
-            ending = open_runs[target.end]
+        else:  # it ended at this log's first LSN
+            ending = open_runs[first]
             ending.remove(target)
             if not ending:
-                del open_runs[target.end]
+                del open_runs[first]
         target.append(log, reach, start)
-        open_runs.setdefault(target.end, []).append(target)
+        open_runs.setdefault(log.last_lsn.value, []).append(target)
     runs.sort(key=lambda r: (r.start, r.end))
     lineage.runs = runs
     lineage.run_starts = [r.start for r in runs]
