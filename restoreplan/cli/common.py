@@ -90,7 +90,8 @@ def load_from_args(
         if isinstance(shown, _LoadProgress):
             shown.done()
     # A command loads one history and keeps it to the end: keep the cyclic collector from
-    # traversing its millions of (acyclic) objects again while the command works on it.
+    # traversing its millions of (acyclic) objects again while the command works on it
+    # (main unfreezes them when the command is done).
     gc.freeze()
     return loaded
 

@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 problems found, 2 bad input or usage, 3 target not reco
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 from collections.abc import Sequence
@@ -87,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    finally:
+        gc.unfreeze()  # load_from_args froze the history for this command only
 
 
 if __name__ == "__main__":
