@@ -144,6 +144,8 @@ class SetBuilder:
         """Add rows of one width (at least the plan's columns), numbered ``row_numbers``."""
         if self._built is not None:
             raise RuntimeError("rows added to a SetBuilder after build()")
+        if not rows:
+            return
         width = len(plan.columns)
         if set(map(len, rows)) != {width}:
             rows = [row[:width] for row in rows]
