@@ -216,24 +216,19 @@ _PLANNABLE = frozenset(t for t in BackupType if t.plannable)
 
 
 def unavailability(bs: BackupSet) -> str | None:
-    """Why this tool cannot restore a backup set, or None."""
-    t, count = bs.traits, bs.traits.media_family_count
-    if (
-        bs.type in _PLANNABLE
-        and not (t.is_damaged or t.is_snapshot)
-        and (not count or (count == 1 and bs.files))
-        and not bs.is_virtual_device
-    ):
-        return None  # the usual case, in the fewest steps
-    if not bs.type.plannable:
+    """Why this tool cannot restore a backup set, or None (checked once per set: the usual
+    backup passes each test on a traits flag, without building a message)."""
+    t = bs.traits
+    if bs.type not in _PLANNABLE:
         return f"{bs.type.label} backups are not planned automatically (restore-rules B.9)"
-    if bs.is_damaged:
+    if t.is_damaged:
         return "the backup is marked damaged (is_damaged)"
-    if bs.is_snapshot or bs.is_virtual_device:
+    if t.is_snapshot or bs.is_virtual_device:
         return "a snapshot / virtual-device backup (VSS or a third-party tool must restore it)"
-    if bs.missing_families:
+    count = t.media_family_count
+    if count and not (count == 1 and bs.files) and bs.missing_families:
         nums = ", ".join(str(n) for n in bs.missing_families)
-        return f"media family {nums} of {bs.media_family_count} is not recorded (error 3132)"
+        return f"media family {nums} of {count} is not recorded (error 3132)"
     return None
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import count, repeat
+from operator import itemgetter
 from typing import Any
 
 from restoreplan.core.errors import InputError
@@ -155,7 +156,7 @@ class SetBuilder:
             for row, row_no in zip(rows, row_numbers, strict=True):
                 self._add_row(plan, row, origin, row_no)
             return
-        uuids = [own[0] for own in owns]
+        uuids = list(map(itemgetter(0), owns))
         sets = self._sets
         if len(set(uuids)) == len(uuids) and sets.keys().isdisjoint(uuids):  # all new sets
             sets.update(zip(uuids, zip(owns, templates, repeat(origin), row_numbers), strict=False))

@@ -8,7 +8,6 @@ the others go cell by cell, so a bad cell is still reported with its row and col
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -19,6 +18,7 @@ from restoreplan.core.errors import InputError
 from restoreplan.core.lsn import LSN
 from restoreplan.sources import values as v
 from restoreplan.sources.msdb_query import LSN_COLUMNS, SIZE_COLUMNS
+from restoreplan.sources.rowplan import canonical_guids, decimal_lsns
 
 
 def exact_lsn(raw: object, where: str) -> int | None:
@@ -45,7 +45,6 @@ def exact_lsn(raw: object, where: str) -> int | None:
         raise InputError(f"{where}: {exc.message}", hint=exc.hint) from None
 
 
-_LOWER_GUIDS = re.compile(r"(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\n)*")
 _GUID_COLUMNS = frozenset(
     {
         "backup_set_uuid",
@@ -108,20 +107,17 @@ def _fast_column(name: str, col: tuple[Any, ...]) -> Sequence[Any] | None:
             except ValueError:
                 return None
         if kinds <= {str, _NONE} and name in LSN_COLUMNS:
-            texts = [c for c in col if c is not None]
-            digits = "".join(texts)
-            if digits.isdigit() and digits.isascii() and 0 < min(map(len, texts)) and max(map(len, texts)) <= 25:
+            if decimal_lsns([c for c in col if c is not None]):
                 return [None if c is None else int(c) for c in col]
         return None
     if name in _GUID_COLUMNS:
         if kinds <= {_NONE}:
             return col
         if kinds <= {str, _NONE}:  # drivers print uniqueidentifier in upper case
-            texts = [c for c in col if c is not None]
-            lines = "\n".join(texts).lower()
-            if len(lines) == 37 * len(texts) - 1 and _LOWER_GUIDS.fullmatch(lines + "\n"):
-                guids = iter(lines.split("\n"))
-                return [None if c is None else next(guids) for c in col]
+            guids = canonical_guids([c for c in col if c is not None])
+            if guids is not None:
+                lower = iter(guids)
+                return [None if c is None else next(lower) for c in col]
         return None
     if name == "type":
         return list(map(str.rstrip, col)) if kinds == {str} else None

@@ -238,13 +238,32 @@ def _naive(col: Sequence[Any]) -> bool:
     return not any(c.tzinfo for c in col if c is not None)
 
 
+def canonical_guids(texts: Sequence[str]) -> list[str] | None:
+    """The texts in lower case when each is then a canonical GUID (what parse_guid returns for
+    them), else None: one pattern match over the whole column."""
+    lines = "\n".join(texts).lower()
+    if len(lines) == 37 * len(texts) - 1 and _GUIDS.fullmatch(lines + "\n"):
+        return lines.split("\n")
+    return None
+
+
+def decimal_lsns(texts: Sequence[str]) -> bool:
+    """Each text is 1 to 25 ASCII digits: msdb's decimal LSN, which parse_lsn reads with int()."""
+    digits = "".join(texts)
+    return (
+        digits.isdigit()
+        and digits.isascii()
+        and min(map(len, texts)) > 0
+        and max(map(len, texts)) <= 25
+    )
+
+
 def _guids(col: Sequence[Any], read: Callable[[object], Any]) -> list[Any]:
     if _uniform(col) is str:
         for cells in _as_sent_then_stripped(col):
-            lines = "\n".join(cells).lower()
-            # canonical (once in lower case): parse_guid returns them as they are
-            if len(lines) == 37 * len(cells) - 1 and _GUIDS.fullmatch(lines + "\n"):
-                return lines.split("\n")
+            guids = canonical_guids(cells)
+            if guids is not None:
+                return guids
     return list(map(read, col))
 
 
@@ -268,10 +287,8 @@ class LsnColumns:
         kind = _uniform(col)
         if kind is str:
             for cells in _as_sent_then_stripped(col):
-                digits = "".join(cells)
-                lengths = list(map(len, cells))
-                if digits.isdigit() and digits.isascii() and min(lengths) > 0 and max(lengths) <= 25:
-                    ints: Iterator[int] = map(int, cells)  # what parse_lsn does with digits
+                if decimal_lsns(cells):
+                    ints: Iterator[int] = map(int, cells)
                     break
             else:
                 return list(map(read, col))

@@ -63,28 +63,29 @@ def _csv_records(
     first = next((line for line in lines if line.strip()), None)
     if first is None:
         raise InputError(f"{origin}: the file is empty", hint="export the history again")
-    if first.startswith("#TYPE"):  # PowerShell Export-Csv type line
-        first = next(lines, "")
-    delimiter = _sniff_delimiter(first)
-    reader = csv.reader(_rejoined(chain([first], lines)), delimiter=delimiter)
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise InputError(f"{origin}: the file is empty") from None
+    header, reader = _csv_start(_rejoined(chain([first], lines)), origin)
 
     def rows() -> Iterator[tuple[int, list[str]]]:
-        width = len(header)
-        for row_no, row in enumerate(reader, start=2):
-            if _skipped(row):
-                continue
-            if len(row) != width:
-                raise InputError(
-                    f"{origin}, row {row_no}: {len(row)} fields where the header has {width}",
-                    hint="check the delimiter and quoting of the export",
-                )
-            yield row_no, [c.strip() for c in row]
+        for chunk, numbers in _csv_chunks(reader, len(header), origin):
+            for number, row in zip(numbers, chunk, strict=True):
+                yield number, [c.strip() for c in row]
 
     return header, rows()
+
+
+def _csv_start(lines: Iterator[str], origin: str) -> tuple[list[str], Iterator[list[str]]]:
+    """The header and a reader of the rows after it, from CSV lines (with their line breaks)
+    that begin at the first non-blank one; a PowerShell Export-Csv type line is skipped."""
+    first = next(lines, "")
+    if first.startswith("#TYPE"):
+        first = next(lines, "")
+    reader = csv.reader(chain([first], lines), delimiter=_sniff_delimiter(first))
+    header = [h.strip() for h in next(reader, [])]
+    if not header:
+        raise InputError(f"{origin}: the file is empty", hint="export the history again")
+    if not any(header):
+        raise InputError(f"{origin}: the header row names no column", hint="export with a header row")
+    return header, reader
 
 
 def _skipped(row: list[str]) -> bool:
@@ -140,8 +141,8 @@ def _csv_chunks(
     """Data rows in chunks with their record numbers (the header is record 1).
 
     A chunk of plain rows (all of the header's width, no first cell that is empty or starts
-    with a dash or a space) passes as it is; others are cleaned a row at a time, skipping
-    what ``_csv_records`` skips.
+    with a dash or a space) passes as it is; others are cleaned a row at a time: ``_skipped``
+    rows dropped, cells stripped, a row of another width refused.
     """
     row_no = 1
     while chunk := list(islice(reader, CHUNK)):
@@ -208,12 +209,7 @@ def read_history_file(
         if stripped[0] in "[{<":
             text.close()
             return _read_document(path, builder, input_format, is_json=stripped[0] != "<")
-        if line.startswith("#TYPE"):  # PowerShell Export-Csv type line
-            line = next(text, "")
-        reader = csv.reader(chain([line], text), delimiter=_sniff_delimiter(line))
-        header = [h.strip() for h in next(reader, [])]
-        if not any(header):
-            raise InputError(f"{origin}: the file is empty")
+        header, reader = _csv_start(chain([line], text), origin)
         fmt = input_format or _detect(header, is_json=False, origin=origin)
         if fmt == "msdb-csv":
             check_header(header, origin)

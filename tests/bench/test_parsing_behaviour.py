@@ -170,3 +170,10 @@ def test_row_numbers_and_sqlcmd_furniture_across_chunks(tmp_path: Path) -> None:
     rows[4999] = dict(rows[4999], backup_start_date="not a date")
     with pytest.raises(InputError, match=r"bad.csv, row 5001, column backup_start_date: not a date"):
         load(write(tmp_path, rows, name="bad.csv"))
+
+
+def test_a_header_of_blank_cells_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "h.csv"
+    path.write_text(",,,\n1,2,3,4\n", encoding="utf-8")
+    with pytest.raises(InputError, match="h.csv: the header row names no column"):
+        load(str(path))
