@@ -8,7 +8,8 @@ import json
 import re
 import sys
 from html import escape
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TextIO
 
 from restoreplan.cli.common import EXIT_OK, load_from_args, parse_time_arg, select_lineages
 from restoreplan.cli.validate_cmd import add_check_args, as_of_from_args, parse_duration
@@ -76,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
     result = audit_from_args(args)
     rds = _rds_summary(args)
     strategy = _strategy(args, result) if args.strategy else None
+    text: str
     if args.format == "json":
         doc = audit_json(result, all_backups=args.all_backups)
         if rds is not None:
@@ -84,8 +86,9 @@ def run(args: argparse.Namespace) -> int:
             from restoreplan.report.strategy_report import strategy_json
 
             doc["strategy"] = strategy_json(strategy)
-        text = json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"
-    elif args.format == "csv":
+        _write(args.output, lambda fh: _json_to(fh, doc))
+        return EXIT_OK
+    if args.format == "csv":
         text = audit_csv(result)
     elif args.format == "markdown":
         text = audit_text(result, markdown=True)
@@ -102,12 +105,22 @@ def run(args: argparse.Namespace) -> int:
         text = audit_text(result)
         if rds is not None:
             text += "\nAmazon RDS instance: " + ", ".join(f"{k}={v}" for k, v in rds.items()) + "\n"
-    if args.output:
-        with open(args.output, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-    else:
-        sys.stdout.write(text)
+    _write(args.output, lambda fh: fh.write(text))
     return EXIT_OK
+
+
+def _json_to(fh: TextIO, doc: dict[str, Any]) -> None:
+    """Streamed: a report of thousands of databases is never held as one string as well."""
+    json.dump(doc, fh, indent=2, ensure_ascii=False, default=str)
+    fh.write("\n")
+
+
+def _write(output: str | None, write: Callable[[TextIO], object]) -> None:
+    if output:
+        with open(output, "w", encoding="utf-8", newline="") as fh:
+            write(fh)
+    else:
+        write(sys.stdout)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

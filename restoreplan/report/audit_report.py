@@ -105,6 +105,11 @@ SUMMARY_HEADERS = ["database", "family", "earliest", "latest", "windows", "gaps"
                    "worst: steps / bytes / time", "errors", "warnings"]
 
 
+# the count column is right-aligned as tabulate aligns numbers; told rather than detected, since
+# a report renders a table like this for every database
+_STATS_ALIGN = ("left", "right", "left", "left", "left")
+
+
 def _detail(a: LineageAudit, fmt: str) -> list[str]:
     lines = [f"{a.database_name} (family_guid {family_guid(a.findings) or a.lineage.key}; "
              f"servers: {', '.join(a.lineage.server_names) or '-'})"]
@@ -125,7 +130,7 @@ def _detail(a: LineageAudit, fmt: str) -> list[str]:
     rows = [[s.type.label, s.count, human_bytes(s.backup_size), human_bytes(s.size_on_disk),
              f"{human_bytes(int(s.bytes_per_second))}/s" if s.bytes_per_second else "-"] for s in a.type_stats]
     lines.append(tabulate(rows, headers=["type", "count", "backup size", "on disk", "observed throughput"],
-                          tablefmt=fmt))
+                          tablefmt=fmt, disable_numparse=True, colalign=_STATS_ALIGN))
     lines.append("backups: " + ", ".join(f"{n} {v.value.replace('_', '-')}" for v, n in a.verdict_counts))
     if a.exceptions:
         rows = [[v.backup.backup_set_uuid, v.backup.type.label, fmt_time(v.backup.backup_finish_date),
