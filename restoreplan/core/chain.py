@@ -90,7 +90,7 @@ def _final_ok(lin: Lineage, run: LogRun, i: int, k: int, t_entry: datetime | Non
             if prev is None or goal.time > prev:
                 notes.bulk.append(log)
                 return False
-        if log.spans_fork and goal.time < run.start_key[k]:
+        if log.spans_fork and goal.time < lin.start_key(log):
             notes.fork_span.append(log)
             return False
     elif goal.lsn is not None and log.has_bulk_logged_data:

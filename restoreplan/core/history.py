@@ -33,18 +33,16 @@ class LogRun:
     first: list[int] = field(default_factory=list)  # first_lsn values
     last: list[int] = field(default_factory=list)  # last_lsn values
     reach: list[datetime] = field(default_factory=list)  # time key each log covers up to
-    start_key: list[datetime] = field(default_factory=list)
     bytes_prefix: list[int] = field(default_factory=lambda: [0])
     bulk: list[int] = field(default_factory=list)  # indexes of logs with bulk-logged data
 
-    def append(self, log: BackupSet, reach: datetime, start: datetime) -> None:
+    def append(self, log: BackupSet, reach: datetime) -> None:
         if log.traits.has_bulk_logged_data:
             self.bulk.append(len(self.logs))
         self.logs.append(log)
         self.first.append(log.first_lsn.value)
         self.last.append(log.last_lsn.value)
         self.reach.append(reach)
-        self.start_key.append(start)
         self.bytes_prefix.append(
             self.bytes_prefix[-1] + (log.compressed_backup_size or log.backup_size or 0)
         )
@@ -285,10 +283,9 @@ def build_lineage(key: str, sets: Sequence[BackupSet], unavailable: dict[str, st
     lineage.spanning = [s for s in logs if s.spans_fork]
     open_runs: dict[int, list[LogRun]] = {}  # by the LSN the run ends at
     runs: list[LogRun] = []
-    reach_key, start_key = lineage.reach_key, lineage.start_key
+    reach_key = lineage.reach_key
     for log in logs:
         reach = reach_key(log)
-        start = start_key(log)
         t = log.traits
         target: LogRun | None = None
         first = log.first_lsn.value
@@ -310,7 +307,7 @@ def build_lineage(key: str, sets: Sequence[BackupSet], unavailable: dict[str, st
             ending.remove(target)
             if not ending:
                 del open_runs[first]
-        target.append(log, reach, start)
+        target.append(log, reach)
         open_runs.setdefault(log.last_lsn.value, []).append(target)
     runs.sort(key=lambda r: (r.start, r.end))
     lineage.runs = runs

@@ -54,7 +54,7 @@ def _subtract(start: datetime, end: datetime, holes: list[tuple[datetime, dateti
     return pieces
 
 
-def _run_cover(run: LogRun, i: int, t_entry: datetime) -> list[Window]:
+def _run_cover(lin: Lineage, run: LogRun, i: int, t_entry: datetime) -> list[Window]:
     """What entering ``run`` at log i, with the database at time t_entry, makes reachable."""
     holes: list[tuple[datetime, datetime]] = []
     for k in run.bulk:
@@ -63,8 +63,8 @@ def _run_cover(run: LogRun, i: int, t_entry: datetime) -> list[Window]:
         prev = run.reach[k - 1] if k > i else t_entry
         holes.append((prev, run.reach[k]))
     first = run.logs[i]
-    if first.spans_fork and run.start_key[i] > t_entry:
-        holes.append((t_entry, run.start_key[i]))
+    if first.spans_fork and lin.start_key(first) > t_entry:
+        holes.append((t_entry, lin.start_key(first)))
     return _subtract(t_entry, run.reach[-1], holes)
 
 
@@ -112,7 +112,7 @@ def recoverable_windows(lin: Lineage) -> list[Window]:
                 if prev is not None and prev <= i and not run.logs[i].spans_fork:
                     continue  # an earlier entry already covered everything from here on
                 best_entry[id(run)] = i if prev is None else min(prev, i)
-                found.extend(_run_cover(run, i, t))
+                found.extend(_run_cover(lin, run, i, t))
                 queue.append((run.end, run.exit_fork, False, run.reach[-1]))
                 for j in lin.branch_points(run, i, len(run.logs) - 2):
                     queue.append((run.last[j], run.logs[j].last_recovery_fork_guid or fork, False, run.reach[j]))
