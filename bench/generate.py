@@ -10,6 +10,8 @@ Cases:
 * ``history_<rows>.csv``: ``rows / 5000`` databases of 5,000 rows (backup media files) each;
   every fourth database stripes its fulls over 4 files every second week.
 * ``logs_<n>.csv``: one database with ``n`` log backups (plus its fulls and differentials).
+* ``<shape>_<rows>.csv``: the same number of rows in another shape (``SHAPES``: many small
+  databases, rows in time order across databases, every backup striped).
 
 Deterministic for a given seed. Run ``python bench/generate.py --help``.
 """
@@ -18,12 +20,14 @@ from __future__ import annotations
 
 import argparse
 import csv
+import heapq
 import os
 import random
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
+from itertools import islice
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -233,15 +237,80 @@ def write_log_heavy(path: Path, logs: int, seed: int = 1) -> Path:
 
 
 def _write(path: Path, dbs: Iterator[tuple[_Database, int | None, int | None]] | list) -> Path:
+    return _write_rows(
+        path, (row for db, max_rows, max_logs in dbs for row in db.stream(max_rows, max_logs))
+    )
+
+
+def _write_rows(path: Path, rows: Iterable[list[str]]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".part")
     with open(tmp, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(ALL)
-        for db, max_rows, max_logs in dbs:
-            w.writerows(db.stream(max_rows, max_logs))
+        w.writerows(rows)
     os.replace(tmp, path)
     return path
+
+
+# -- other shapes of a history of the same size ---------------------------------------------
+SHAPES = {
+    "many-small": "rows / 50 databases of 50 rows each: a server of many small databases, where "
+    "what a database costs (its indexes, its audit, its report section) outweighs what a row costs",
+    "by-time": "the standard history's rows in backup-time order across its databases, as msdb "
+    "returns them unsorted: neighbouring rows belong to different databases and share nothing",
+    "striped": "every backup striped over 4 files: 4 rows per backup set, merged into one set",
+}
+
+
+def _striped(rows: Iterator[list[str]], stripes: int = 4) -> Iterator[list[str]]:
+    c = _COL
+    for row in rows:
+        if row[c["media_family_count"]] != "1":
+            yield row
+            continue
+        for family in range(1, stripes + 1):
+            out = list(row)
+            stem, dot, ext = row[c["physical_device_name"]].rpartition(".")
+            out[c["physical_device_name"]] = f"{stem}_{family}{dot}{ext}"
+            out[c["family_sequence_number"]] = str(family)
+            out[c["media_family_count"]] = str(stripes)
+            yield out
+
+
+def write_shape(path: Path, shape: str, rows: int, seed: int = 1) -> Path:
+    """A history of ``rows`` rows in one of SHAPES."""
+    if shape == "many-small":
+        per_db = 50
+        dbs = (_Database(i, seed, stripe_fulls=False) for i in range(max(1, rows // per_db)))
+        return _write(path, ((db, per_db, None) for db in dbs))
+    n_db = max(1, rows // ROWS_PER_DATABASE)
+    per_db = min(rows, ROWS_PER_DATABASE)
+    if shape == "by-time":
+        start = _COL["backup_start_date"]
+        streams = [
+            _Database(i, seed, stripe_fulls=i % 4 == 0).stream(per_db) for i in range(n_db)
+        ]
+        return _write_rows(path, heapq.merge(*streams, key=lambda row: row[start]))
+    if shape == "striped":
+        return _write_rows(
+            path,
+            (
+                row
+                for i in range(n_db)
+                for row in islice(_striped(_Database(i, seed, stripe_fulls=False).stream()), per_db)
+            ),
+        )
+    raise ValueError(f"unknown shape {shape!r} (one of {', '.join(SHAPES)})")
+
+
+def shape_path(shape: str, rows: int, data_dir: Path = DATA_DIR, seed: int = 1) -> Path:
+    return data_dir / f"{shape}_{rows}_s{seed}.csv"
+
+
+def ensure_shape(shape: str, rows: int, data_dir: Path = DATA_DIR, seed: int = 1) -> Path:
+    path = shape_path(shape, rows, data_dir, seed)
+    return path if path.exists() else write_shape(path, shape, rows, seed)
 
 
 def history_path(rows: int, data_dir: Path = DATA_DIR, seed: int = 1) -> Path:
@@ -270,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--logs", type=int, default=100_000, help="log backups of the log-heavy database (0: none)"
     )
+    p.add_argument("--shapes", default="", help=f"other shapes (comma separated: {', '.join(SHAPES)})")
+    p.add_argument("--shape-rows", type=int, default=100_000, help="rows of each shape")
     p.add_argument("--data-dir", type=Path, default=DATA_DIR)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--force", action="store_true", help="rewrite files that exist")
@@ -283,6 +354,14 @@ def main(argv: list[str] | None = None) -> int:
         jobs.append(
             (log_heavy_path(args.logs, args.data_dir, args.seed), write_log_heavy, args.logs)
         )
+    for shape in (s.strip() for s in args.shapes.split(",") if s.strip()):
+        if shape not in SHAPES:
+            p.error(f"unknown shape {shape!r} (one of {', '.join(SHAPES)})")
+        jobs.append((
+            shape_path(shape, args.shape_rows, args.data_dir, args.seed),
+            lambda path, n, seed, shape=shape: write_shape(path, shape, n, seed),
+            args.shape_rows,
+        ))  # fmt: skip
     for path, writer, n in jobs:
         if path.exists() and not args.force:
             print(f"{path}: exists")

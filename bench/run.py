@@ -6,7 +6,8 @@ process and its children, from wait4, and the sum of the tree's RSS sampled ever
 to the baseline: a bare pass of the standard library's csv.reader over the same file, in a
 fresh interpreter too.
 
-    python bench/run.py                    # the full run (10k / 100k / 1M rows; ~10 minutes)
+    python bench/run.py                    # the full run (10k / 100k / 1M rows, other shapes
+                                           # of 100k rows; ~12 minutes)
     python bench/run.py --quick            # a smoke run on tiny files (seconds)
     python bench/run.py --sizes 10000,100000 --runs 3 --markdown out.md
 
@@ -187,6 +188,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--odbc-rows", type=int, default=1_000_000, help="msdb rows over ODBC (0: skip)")
     p.add_argument(
+        "--shape-rows",
+        type=int,
+        default=100_000,
+        help="rows of each other shape of history (generate.SHAPES; 0: skip)",
+    )
+    p.add_argument(
         "--quick", action="store_true", help="tiny sizes, one run: a smoke test of this runner"
     )
     p.add_argument("--data-dir", type=Path, default=generate.DATA_DIR)
@@ -197,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         args.runs, args.big_runs = 1, 1
         args.sizes, args.logs, args.targets = "2000,4000", 2000, 50
         args.scan_files, args.odbc_rows = min(args.scan_files, 100), min(args.odbc_rows, 2000)
+        args.shape_rows = min(args.shape_rows, 2000)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     info = machine()
     print("machine: " + "; ".join(f"{k} {v}" for k, v in info.items()), flush=True)
@@ -250,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         ).out
     )
 
+    shape_table = _shapes(args.shape_rows, args.data_dir, args.runs, cases, startups)
     scan = _scan(args.scan_files)
     odbc = _odbc(args.odbc_rows, args.quick)
 
@@ -285,6 +294,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{latency['sets_in_lineage']:,} sets ({latency['logs_in_lineage']:,} logs), loaded in "
           f"{latency['load_s']} s")  # fmt: skip
     print(lat_table)
+    if shape_table:
+        print()
+        print(shape_table)
     for label, text in (("scan", scan.get("output")), ("odbc", odbc.get("output"))):
         if text:
             print(f"\n{label}:\n{text.strip()}")
@@ -300,6 +312,7 @@ def main(argv: list[str] | None = None) -> int:
             + "\n\n"
             + lat_table
             + "\n"
+            + (f"\n{shape_table}\n" if shape_table else "")
         )
     if args.json:
         args.json.write_text(json.dumps({
@@ -309,6 +322,33 @@ def main(argv: list[str] | None = None) -> int:
             "latency": latency, "scan": scan, "odbc": odbc,
         }, indent=1))  # fmt: skip
     return 0
+
+
+def _shapes(
+    rows: int, data_dir: Path, runs: int, cases: list[Case], startups: dict[str, Case]
+) -> str:
+    """``restoreplan audit`` over histories of ``rows`` rows in other shapes, beside the standard
+    history of that size when it was measured (one table; '' when skipped)."""
+    if not rows:
+        return ""
+    out = []
+    standard = [c for c in cases if c.rows == rows and c.name in ("csv.reader baseline", "restoreplan audit")]
+    if len(standard) == 2:
+        out.append(["standard (200 databases of 5,000 rows)", *standard])
+    for shape in generate.SHAPES:
+        path = generate.ensure_shape(shape, rows, data_dir)
+        print(f"shape {shape}: {rows:,} rows", flush=True)
+        base = run_case("csv.reader baseline", rows, [PY, "-c", BASELINE, str(path)], runs)
+        audit = run_case("restoreplan audit", rows, [*CLI, "audit", "--history", str(path)], runs, ok=(0, 1))
+        out.append([shape, base, audit])
+    table = []
+    for shape, base, audit in out:
+        net = audit.wall - startup_of(audit, startups)
+        table.append([shape, f"{rows:,}", f"{base.wall:.2f}", f"{audit.wall:.2f}", f"{net / rows * 1e6:.1f}",
+                      f"{audit.wall / base.wall:.1f}x", f"{audit.rss / MIB:.0f}"])  # fmt: skip
+    headers = ["shape (restoreplan audit)", "rows", "csv.reader s", "audit s", "µs/row (net of startup)",
+               "× csv.reader", "peak RSS MiB"]  # fmt: skip
+    return tabulate(table, headers=headers, tablefmt="github")
 
 
 def _scan(n: int) -> dict[str, Any]:

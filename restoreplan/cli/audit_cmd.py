@@ -7,8 +7,8 @@ import argparse
 import json
 import re
 import sys
-from html import escape
 from collections.abc import Callable
+from html import escape
 from typing import Any, TextIO
 
 from restoreplan.cli.common import EXIT_OK, load_from_args, parse_time_arg, select_lineages

@@ -23,6 +23,7 @@ def test_runner_quick(tmp_path: Path) -> None:
     assert "peak RSS < 1.5 GiB" in out
     text = md.read_text()
     assert text.startswith("machine: ") and "× csv.reader" in text
+    assert "shape (restoreplan audit)" in text and "many-small" in text
 
 
 def test_generated_history_shape(tmp_path: Path) -> None:
@@ -48,3 +49,29 @@ def test_generated_history_shape(tmp_path: Path) -> None:
     heavy = load(LoadRequest(history=[str(logs)])).history
     (lin,) = heavy.lineages.values()
     assert len(lin.logs) == 3_000
+
+
+def test_generated_shapes(tmp_path: Path) -> None:
+    """The other shapes hold what they say: the time-ordered file is the standard history
+    reordered (its audit is the same), every striped set has 4 files, many-small has 50 rows
+    per database."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import generate
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    from restoreplan.core.audit import audit_history
+    from restoreplan.report.audit_report import audit_json
+    from restoreplan.sources.load import LoadRequest, load
+
+    def audit(path: Path) -> object:
+        return audit_json(audit_history(load(LoadRequest(history=[str(path)])).history))
+
+    standard = generate.write_history(tmp_path / "h.csv", 10_000)
+    by_time = generate.write_shape(tmp_path / "t.csv", "by-time", 10_000)
+    assert by_time.read_text() != standard.read_text()
+    assert audit(by_time) == audit(standard)
+    striped = load(LoadRequest(history=[str(generate.write_shape(tmp_path / "s.csv", "striped", 4_000))]))
+    assert {len(s.files) for s in striped.history.all_sets()} == {4}
+    small = load(LoadRequest(history=[str(generate.write_shape(tmp_path / "m.csv", "many-small", 5_000))]))
+    assert len(small.history.lineages) == 100
