@@ -9,8 +9,9 @@ construction keeps its first row's place as (origin, row) rather than a formatte
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Mapping, Sequence
-from itertools import count, repeat
+from itertools import compress, count, repeat
 from operator import itemgetter
 from typing import Any
 
@@ -109,9 +110,17 @@ class SetBuilder:
     is an error naming both places.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, skim_for: str | None = None) -> None:
+        """``skim_for``: a database name whose lineages alone will be built (``build``'s
+        ``database``). Rows of other lineages are then set aside after their shared columns
+        and GUID, without parsing the rest; ``skimmed_too_much`` says when that guess
+        dropped something the build needs, and the inputs must be read again without it."""
         # a set seen in one row: (own, template, origin, row); in more: an _Acc
         self._sets: dict[str, tuple[Any, ...] | _Acc] = {}
+        self._skim_for = skim_for.casefold() if skim_for else None
+        self._named: set[str] = set()  # lineage keys seen with that name
+        self._set_aside: set[str] = set()  # lineage keys of the rows set aside
+        self._set_aside_uuids: set[str] = set()
         self._db_files: dict[str, list[DatabaseFile]] = {}
         self._built: list[BackupSet] | None = None
         self.rows_read = 0
@@ -150,12 +159,21 @@ class SetBuilder:
         width = len(plan.columns)
         if set(map(len, rows)) != {width}:
             rows = [row[:width] for row in rows]
+        n = len(rows)
         try:
-            owns, templates = plan.parse_chunk(rows)
+            cols: Sequence[Sequence[Any]] = list(zip(*rows, strict=True))
+            templates = plan.chunk_templates(cols, n)
+            if self._skim_for is not None:
+                cols, templates, row_numbers = self._skim(plan, cols, templates, row_numbers)
+                if not templates:
+                    self.rows_read += n
+                    return
+            owns = plan.chunk_owns(cols, len(templates))
         except NotFast:
             for row, row_no in zip(rows, row_numbers, strict=True):
                 self._add_row(plan, row, origin, row_no)
             return
+        self.rows_read += n - len(owns)
         uuids = list(map(itemgetter(0), owns))
         sets = self._sets
         if len(set(uuids)) == len(uuids) and sets.keys().isdisjoint(uuids):  # all new sets
@@ -164,6 +182,56 @@ class SetBuilder:
             for own, template, row_no in zip(owns, templates, row_numbers, strict=True):
                 self._put(own, template, origin, row_no, plan.columns)
         self.rows_read += len(owns)
+
+    def _skim(
+        self,
+        plan: RowPlan,
+        cols: Sequence[Sequence[Any]],
+        templates: list[Template],
+        row_numbers: Sequence[int],
+    ) -> tuple[Sequence[Sequence[Any]], list[Template], Sequence[int]]:
+        """The chunk without the rows of lineages not (yet) seen under the wanted name; their
+        lineage keys and GUIDs are kept, for ``skimmed_too_much``."""
+        decided: dict[int, bool] = {}
+        keep = []
+        for template in templates:
+            k = decided.get(id(template))
+            if k is None:
+                k = decided[id(template)] = self._wanted(template)
+            keep.append(k)
+        if all(keep):
+            return cols, templates, row_numbers
+        aside = list(map(operator.not_, keep))
+        self._set_aside_uuids.update(compress(plan.chunk_uuids(cols), aside))
+        return (
+            [list(compress(col, keep)) for col in cols],
+            list(compress(templates, keep)),
+            list(compress(row_numbers, keep)),
+        )
+
+    def _wanted(self, template: Template) -> bool:
+        traits = _traits(template)
+        key = traits.lineage_key
+        if key in self._named:
+            return True
+        if traits.database_name.casefold() == self._skim_for:
+            self._named.add(key)
+            return True
+        self._set_aside.add(key)
+        return False
+
+    @property
+    def skimmed_too_much(self) -> bool:
+        """Did skimming set aside rows the build needs? Rows of a lineage that later showed
+        the wanted name (a renamed database), a GUID also seen in a kept row (which would
+        be a conflict), or every row (no lineage had the name: every lineage is built)."""
+        if not self._set_aside:
+            return False
+        return (
+            not self._named
+            or not self._set_aside.isdisjoint(self._named)
+            or not self._set_aside_uuids.isdisjoint(self._sets)
+        )
 
     def _put(
         self,

@@ -34,7 +34,8 @@ class LoadRequest:
     input_format: str | None = None
     check_files: bool = False
     database: str | None = None  # msdb: read only this database's rows
-    only_named: str | None = None  # build only the lineages that carried this name (if any did)
+    only_named: str | None = None  # build only the lineages that carried this name (if any did);
+    # rows of other lineages are set aside unparsed beyond their shared columns (SetBuilder skim_for)
     since: datetime | None = None
     server_name: str | None = None
     s3: Any = None  # restoreplan.sources.s3.S3Options
@@ -139,8 +140,8 @@ def load(req: LoadRequest, progress: Progress | None = None) -> Loaded:
         return _load(req, progress)
 
 
-def _load(req: LoadRequest, progress: Progress | None) -> Loaded:
-    builder = SetBuilder()
+def _load(req: LoadRequest, progress: Progress | None, *, skim: bool = True) -> Loaded:
+    builder = SetBuilder(skim_for=req.only_named if skim else None)
     origins: list[str] = []
     marks: list[LogMark] = []
     failures: list[tuple[str, str]] = []
@@ -189,6 +190,8 @@ def _load(req: LoadRequest, progress: Progress | None) -> Loaded:
             builder.add_database_files(uuid, dbf)
     for path in req.marks:
         marks.extend(_marks(read_records(path), path))
+    if builder.skimmed_too_much:  # rare: a renamed database, a conflict, an unknown name
+        return _load(req, progress, skim=False)
     sets = builder.build(req.only_named)
     if not sets:
         raise InputError("the inputs hold no backup sets", hint="check the export or the folder")

@@ -410,8 +410,24 @@ class RowPlan:
         self, rows: Sequence[Sequence[Any]]
     ) -> tuple[list[tuple[Any, ...]], list[Template]]:
         """``parse`` for each row (all of one width); NotFast when a cell does not parse."""
-        n = len(rows)
         cols = list(zip(*rows, strict=True))
+        templates = self.chunk_templates(cols, len(rows))
+        return self.chunk_owns(cols, len(rows)), templates
+
+    def chunk_templates(self, cols: Sequence[Sequence[Any]], n: int) -> list[Template]:
+        """The template of each of a chunk's ``n`` rows, from its columns (NotFast as above)."""
+        return self._chunk_templates(cols, n)
+
+    def chunk_uuids(self, cols: Sequence[Sequence[Any]]) -> list[Any]:
+        """The backup_set_uuid of each row of the columns (NotFast as above)."""
+        i, _, read = self.own[0]
+        try:
+            return [None] * len(cols[0]) if i is None else _guids(cols[i], read)
+        except v.ValueProblem:
+            raise NotFast from None
+
+    def chunk_owns(self, cols: Sequence[Sequence[Any]], n: int) -> list[tuple[Any, ...]]:
+        """The ``own`` tuple of each of the columns' ``n`` rows (NotFast as above)."""
         try:
             own_cols: list[Any] = [
                 repeat(None, n) if i is None else convert(cols[i], read)
@@ -422,10 +438,9 @@ class RowPlan:
         for slot in _REQUIRED_OWN:
             if not all(map(operator.is_not, own_cols[slot], repeat(None))):
                 raise NotFast
-        owns = list(zip(*own_cols, strict=True))
-        return owns, self._chunk_templates(cols, n)
+        return list(zip(*own_cols, strict=True))
 
-    def _chunk_templates(self, cols: list[tuple[Any, ...]], n: int) -> list[Template]:
+    def _chunk_templates(self, cols: Sequence[Sequence[Any]], n: int) -> list[Template]:
         if not self.shared:
             key: Any = ((), ()) if self.typed else ()
             template = self.templates.get(key) or Template([None] * len(SHARED))

@@ -63,3 +63,77 @@ def test_a_renamed_database_keeps_its_whole_lineage(tmp_path: Path) -> None:
     b = SetBuilder()
     b.add_rows(ALL, [[r.get(c, "") for c in ALL] for r in rows], "h")
     assert sorted(s.database_name for s in b.build("new")) == ["New", "Old"]
+
+
+# -- skimming: rows of other lineages are set aside before their own columns are parsed ------
+def _write(path: Path, rows: list[dict[str, str]]) -> str:
+    import csv
+
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(ALL)
+        w.writerows([[r.get(c, "") for c in ALL] for r in rows])
+    return str(path)
+
+
+_BASE = {"type": "L", "database_backup_lsn": "0", "checkpoint_lsn": "1", "time_zone": "0",
+         "backup_start_date": "2026-11-08 22:00:00", "backup_finish_date": "2026-11-08 22:01:00"}  # fmt: skip
+
+
+def _row(i: int, name: str, family: int, **extra: str) -> dict[str, str]:
+    return {**_BASE, "database_name": name, "family_guid": f"{family:0>8}-0000-4000-8000-000000000000",
+            "backup_set_uuid": f"{i:08x}-1d8a-4eac-a693-ae2d9a1e40b4", "first_lsn": str(10 * i),
+            "last_lsn": str(10 * i + 10), "physical_device_name": f"/b/{i}.trn", **extra}  # fmt: skip
+
+
+def test_skimming_sets_other_lineages_aside() -> None:
+    b = SetBuilder(skim_for="sales")
+    from restoreplan.sources.tabular import read_history_file
+
+    read_history_file(sample_history_path(), b, None, None)
+    plain = SetBuilder()
+    read_history_file(sample_history_path(), plain, None, None)
+    assert b.rows_read == plain.rows_read
+    assert not b.skimmed_too_much
+    assert b.build("sales") == plain.build("sales")
+
+
+def test_rows_under_an_old_name_before_the_new_one_are_read_again(tmp_path: Path) -> None:
+    """The lineage showed the name only after rows of it had been set aside: read again."""
+    path = _write(tmp_path / "h.csv", [_row(1, "Old", 1), _row(2, "Other", 2), _row(3, "New", 1)])
+    b = SetBuilder(skim_for="New")
+    from restoreplan.sources.tabular import read_history_file
+
+    read_history_file(path, b, None, None)
+    assert b.skimmed_too_much
+    history = load(LoadRequest(history=[path], only_named="New")).history
+    assert sorted(s.database_name for s in history.all_sets()) == ["New", "Old"]
+
+
+def test_a_guid_in_a_kept_row_and_a_set_aside_row_is_still_a_conflict(tmp_path: Path) -> None:
+    from restoreplan.core.errors import InputError
+
+    path = _write(tmp_path / "h.csv", [_row(1, "Sales", 1), _row(1, "HR", 2)])
+    with pytest.raises(InputError, match="conflicting rows for backup set"):
+        load(LoadRequest(history=[path], only_named="Sales"))
+
+
+def test_an_unknown_name_reads_everything_again(tmp_path: Path) -> None:
+    path = _write(tmp_path / "h.csv", [_row(1, "Sales", 1), _row(2, "HR", 2)])
+    history = load(LoadRequest(history=[path], only_named="nope")).history
+    assert sorted(history.database_names) == ["HR", "Sales"]
+
+
+def test_only_the_shared_columns_of_a_set_aside_row_are_checked(tmp_path: Path) -> None:
+    """A bad date in another database's row does not stop a plan for this one; without
+    --database it is reported as always."""
+    from restoreplan.core.errors import InputError
+
+    path = _write(tmp_path / "h.csv", [_row(1, "Sales", 1), _row(2, "HR", 2, backup_finish_date="someday")])
+    history = load(LoadRequest(history=[path], only_named="Sales")).history
+    assert history.database_names == ["Sales"]
+    with pytest.raises(InputError, match="row 3, column backup_finish_date"):
+        load(LoadRequest(history=[path]))
+    bad_type = _write(tmp_path / "t.csv", [_row(1, "Sales", 1), _row(2, "HR", 2, type="X")])
+    with pytest.raises(InputError, match="row 3, column type"):
+        load(LoadRequest(history=[bad_type], only_named="Sales"))
