@@ -141,6 +141,8 @@ def load(req: LoadRequest, progress: Progress | None = None) -> Loaded:
 
 
 def _load(req: LoadRequest, progress: Progress | None, *, skim: bool = True) -> Loaded:
+    # skimming may need a second read: only of files that can be read twice (not a pipe)
+    skim = skim and all(os.path.isfile(path) for path in req.history)
     builder = SetBuilder(skim_for=req.only_named if skim else None)
     origins: list[str] = []
     marks: list[LogMark] = []

@@ -117,8 +117,7 @@ def _open_text(path: str, origin: str) -> io.TextIOWrapper:
         fh = open(path, "rb")  # noqa: SIM115 - the caller closes the wrapper
     except OSError as exc:
         raise InputError(f"{origin}: cannot read ({exc.strerror})") from None
-    bom = fh.read(2)
-    fh.seek(0)
+    bom = fh.peek(2)[:2]  # not read(2) + seek(0): a pipe cannot seek
     utf16 = bom in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
     return io.TextIOWrapper(fh, encoding="utf-16" if utf16 else "utf-8-sig", newline="")
 

@@ -137,3 +137,23 @@ def test_only_the_shared_columns_of_a_set_aside_row_are_checked(tmp_path: Path) 
     bad_type = _write(tmp_path / "t.csv", [_row(1, "Sales", 1), _row(2, "HR", 2, type="X")])
     with pytest.raises(InputError, match="row 3, column type"):
         load(LoadRequest(history=[bad_type], only_named="Sales"))
+
+
+def test_a_pipe_is_read_once(tmp_path: Path) -> None:
+    """A history read from a pipe cannot be read again, so it is not skimmed."""
+    import os
+    import threading
+
+    text = Path(_write(tmp_path / "h.csv", [_row(1, "Old", 1), _row(2, "New", 1)])).read_bytes()
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+
+    def feed() -> None:
+        with fifo.open("wb") as fh:
+            fh.write(text)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    history = load(LoadRequest(history=[str(fifo)], only_named="New")).history
+    writer.join()
+    assert sorted(s.database_name for s in history.all_sets()) == ["New", "Old"]
