@@ -164,12 +164,17 @@ class SetBuilder:
             cols: Sequence[Sequence[Any]] = list(zip(*rows, strict=True))
             templates = plan.chunk_templates(cols, n)
             if self._skim_for is not None:
-                cols, templates, row_numbers = self._skim(plan, cols, templates, row_numbers)
-                if not templates:
-                    self.rows_read += n
-                    return
+                keep = self._skim(plan, cols, templates)
+                if keep is not None:
+                    rows, row_numbers = list(compress(rows, keep)), list(compress(row_numbers, keep))
+                    if not rows:
+                        self.rows_read += n
+                        return
+                    cols = [list(compress(col, keep)) for col in cols]
+                    templates = list(compress(templates, keep))
             owns = plan.chunk_owns(cols, len(templates))
-        except NotFast:
+        except NotFast:  # the rows (those kept) a row at a time, to name the bad cell
+            self.rows_read += n - len(rows)
             for row, row_no in zip(rows, row_numbers, strict=True):
                 self._add_row(plan, row, origin, row_no)
             return
@@ -184,14 +189,11 @@ class SetBuilder:
         self.rows_read += len(owns)
 
     def _skim(
-        self,
-        plan: RowPlan,
-        cols: Sequence[Sequence[Any]],
-        templates: list[Template],
-        row_numbers: Sequence[int],
-    ) -> tuple[Sequence[Sequence[Any]], list[Template], Sequence[int]]:
-        """The chunk without the rows of lineages not (yet) seen under the wanted name; their
-        lineage keys and GUIDs are kept, for ``skimmed_too_much``."""
+        self, plan: RowPlan, cols: Sequence[Sequence[Any]], templates: list[Template]
+    ) -> list[bool] | None:
+        """Which rows of the chunk to keep (None: all): not those of lineages not (yet) seen
+        under the wanted name, whose lineage keys and GUIDs are noted for
+        ``skimmed_too_much``."""
         decided: dict[int, bool] = {}
         keep = []
         for template in templates:
@@ -200,14 +202,9 @@ class SetBuilder:
                 k = decided[id(template)] = self._wanted(template)
             keep.append(k)
         if all(keep):
-            return cols, templates, row_numbers
-        aside = list(map(operator.not_, keep))
-        self._set_aside_uuids.update(compress(plan.chunk_uuids(cols), aside))
-        return (
-            [list(compress(col, keep)) for col in cols],
-            list(compress(templates, keep)),
-            list(compress(row_numbers, keep)),
-        )
+            return None
+        self._set_aside_uuids.update(compress(plan.chunk_uuids(cols), map(operator.not_, keep)))
+        return keep
 
     def _wanted(self, template: Template) -> bool:
         traits = _traits(template)

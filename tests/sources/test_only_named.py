@@ -157,3 +157,12 @@ def test_a_pipe_is_read_once(tmp_path: Path) -> None:
     history = load(LoadRequest(history=[str(fifo)], only_named="New")).history
     writer.join()
     assert sorted(s.database_name for s in history.all_sets()) == ["New", "Old"]
+
+
+def test_a_bad_cell_in_a_kept_row_is_named_when_skimming(tmp_path: Path) -> None:
+    from restoreplan.core.errors import InputError
+
+    rows = [_row(1, "HR", 2), _row(2, "Sales", 1, last_lsn="x"), _row(3, "HR", 2, backup_start_date="never")]
+    path = _write(tmp_path / "h.csv", rows)
+    with pytest.raises(InputError, match="row 3, column last_lsn"):
+        load(LoadRequest(history=[path], only_named="Sales"))
