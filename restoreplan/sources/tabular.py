@@ -205,9 +205,10 @@ def read_history_file(
         else:
             raise InputError(f"{origin}: the file is empty", hint="export the history again")
         stripped = line.lstrip()
-        if stripped[0] in "[{<":
+        if stripped[0] in "[{<":  # the rest of the text, not the path again: it may be a pipe
+            whole = line + text.read()
             text.close()
-            return _read_document(path, builder, input_format, is_json=stripped[0] != "<")
+            return _read_document(whole, path, builder, input_format, is_json=stripped[0] != "<")
         header, reader = _csv_start(chain([line], text), origin)
         fmt = input_format or _detect(header, is_json=False, origin=origin)
         if fmt == "msdb-csv":
@@ -237,10 +238,10 @@ def read_history_file(
     return fmt
 
 
-def _read_document(path: str, builder: SetBuilder, fmt: str | None, *, is_json: bool) -> str:
-    """A JSON or XML history file, parsed whole."""
-    origin = path
-    text = decode(Path(path).read_bytes(), origin)
+def _read_document(
+    text: str, origin: str, builder: SetBuilder, fmt: str | None, *, is_json: bool
+) -> str:
+    """A JSON or XML history file (its decoded text), parsed whole."""
     if is_json:
         records = load_json(text, origin)
         fmt = fmt or _detect(list(records[0].keys()), is_json=True, origin=origin)

@@ -166,3 +166,25 @@ def test_a_bad_cell_in_a_kept_row_is_named_when_skimming(tmp_path: Path) -> None
     path = _write(tmp_path / "h.csv", rows)
     with pytest.raises(InputError, match="row 3, column last_lsn"):
         load(LoadRequest(history=[path], only_named="Sales"))
+
+
+def test_a_json_history_from_a_pipe(tmp_path: Path) -> None:
+    """JSON is parsed from the text already read, not from the path again (a pipe is empty)."""
+    import csv
+    import json
+    import os
+    import threading
+
+    rows = list(csv.DictReader(open(sample_history_path(), encoding="utf-8")))
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+
+    def feed() -> None:
+        with fifo.open("w", encoding="utf-8") as fh:
+            json.dump(rows, fh)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    history = load(LoadRequest(history=[str(fifo)], only_named="Sales")).history
+    writer.join()
+    assert history.database_names == ["Sales"]
