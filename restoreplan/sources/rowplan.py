@@ -406,20 +406,8 @@ class RowPlan:
         raise AssertionError("a row that failed to parse parses")
 
     # -- a chunk at a time ------------------------------------------------------------------
-    def parse_chunk(
-        self, rows: Sequence[Sequence[Any]]
-    ) -> tuple[list[tuple[Any, ...]], list[Template]]:
-        """``parse`` for each row (all of one width); NotFast when a cell does not parse."""
-        cols = list(zip(*rows, strict=True))
-        templates = self.chunk_templates(cols, len(rows))
-        return self.chunk_owns(cols, len(rows)), templates
-
-    def chunk_templates(self, cols: Sequence[Sequence[Any]], n: int) -> list[Template]:
-        """The template of each of a chunk's ``n`` rows, from its columns (NotFast as above)."""
-        return self._chunk_templates(cols, n)
-
     def chunk_uuids(self, cols: Sequence[Sequence[Any]]) -> list[Any]:
-        """The backup_set_uuid of each row of the columns (NotFast as above)."""
+        """The backup_set_uuid of each row of the columns (NotFast when one does not parse)."""
         i, _, read = self.own[0]
         try:
             return [None] * len(cols[0]) if i is None else _guids(cols[i], read)
@@ -427,7 +415,8 @@ class RowPlan:
             raise NotFast from None
 
     def chunk_owns(self, cols: Sequence[Sequence[Any]], n: int) -> list[tuple[Any, ...]]:
-        """The ``own`` tuple of each of the columns' ``n`` rows (NotFast as above)."""
+        """The ``own`` tuple of each of the columns' ``n`` rows (NotFast when a cell does not
+        parse: the rows then go through ``parse`` a row at a time)."""
         try:
             own_cols: list[Any] = [
                 repeat(None, n) if i is None else convert(cols[i], read)
@@ -440,7 +429,9 @@ class RowPlan:
                 raise NotFast
         return list(zip(*own_cols, strict=True))
 
-    def _chunk_templates(self, cols: Sequence[Sequence[Any]], n: int) -> list[Template]:
+    def chunk_templates(self, cols: Sequence[Sequence[Any]], n: int) -> list[Template]:
+        """The template of each of a chunk's ``n`` rows, from its columns (the chunk's rows
+        transposed); NotFast when a cell does not parse."""
         if not self.shared:
             key: Any = ((), ()) if self.typed else ()
             template = self.templates.get(key) or Template([None] * len(SHARED))

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import csv
+import json
+import os
+import threading
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from restoreplan.core.audit import AuditOptions, audit_history
+from restoreplan.core.errors import InputError
 from restoreplan.core.planner import plan_restore
 from restoreplan.core.target import RecoveryTarget
 from restoreplan.core.validate import validate_history
@@ -16,6 +21,7 @@ from restoreplan.report.plan_report import plan_json
 from restoreplan.sources.canonical import SetBuilder
 from restoreplan.sources.columns import ALL
 from restoreplan.sources.load import LoadRequest, load, sample_history_path
+from restoreplan.sources.tabular import read_history_file
 
 AS_OF = AuditOptions(as_of=datetime(2026, 11, 21))
 
@@ -67,8 +73,6 @@ def test_a_renamed_database_keeps_its_whole_lineage(tmp_path: Path) -> None:
 
 # -- skimming: rows of other lineages are set aside before their own columns are parsed ------
 def _write(path: Path, rows: list[dict[str, str]]) -> str:
-    import csv
-
     with path.open("w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(ALL)
@@ -88,8 +92,6 @@ def _row(i: int, name: str, family: int, **extra: str) -> dict[str, str]:
 
 def test_skimming_sets_other_lineages_aside() -> None:
     b = SetBuilder(skim_for="sales")
-    from restoreplan.sources.tabular import read_history_file
-
     read_history_file(sample_history_path(), b, None, None)
     plain = SetBuilder()
     read_history_file(sample_history_path(), plain, None, None)
@@ -102,8 +104,6 @@ def test_rows_under_an_old_name_before_the_new_one_are_read_again(tmp_path: Path
     """The lineage showed the name only after rows of it had been set aside: read again."""
     path = _write(tmp_path / "h.csv", [_row(1, "Old", 1), _row(2, "Other", 2), _row(3, "New", 1)])
     b = SetBuilder(skim_for="New")
-    from restoreplan.sources.tabular import read_history_file
-
     read_history_file(path, b, None, None)
     assert b.skimmed_too_much
     history = load(LoadRequest(history=[path], only_named="New")).history
@@ -111,8 +111,6 @@ def test_rows_under_an_old_name_before_the_new_one_are_read_again(tmp_path: Path
 
 
 def test_a_guid_in_a_kept_row_and_a_set_aside_row_is_still_a_conflict(tmp_path: Path) -> None:
-    from restoreplan.core.errors import InputError
-
     path = _write(tmp_path / "h.csv", [_row(1, "Sales", 1), _row(1, "HR", 2)])
     with pytest.raises(InputError, match="conflicting rows for backup set"):
         load(LoadRequest(history=[path], only_named="Sales"))
@@ -127,8 +125,6 @@ def test_an_unknown_name_reads_everything_again(tmp_path: Path) -> None:
 def test_only_the_shared_columns_of_a_set_aside_row_are_checked(tmp_path: Path) -> None:
     """A bad date in another database's row does not stop a plan for this one; without
     --database it is reported as always."""
-    from restoreplan.core.errors import InputError
-
     path = _write(tmp_path / "h.csv", [_row(1, "Sales", 1), _row(2, "HR", 2, backup_finish_date="someday")])
     history = load(LoadRequest(history=[path], only_named="Sales")).history
     assert history.database_names == ["Sales"]
@@ -141,9 +137,6 @@ def test_only_the_shared_columns_of_a_set_aside_row_are_checked(tmp_path: Path) 
 
 def test_a_pipe_is_read_once(tmp_path: Path) -> None:
     """A history read from a pipe cannot be read again, so it is not skimmed."""
-    import os
-    import threading
-
     text = Path(_write(tmp_path / "h.csv", [_row(1, "Old", 1), _row(2, "New", 1)])).read_bytes()
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
@@ -160,8 +153,6 @@ def test_a_pipe_is_read_once(tmp_path: Path) -> None:
 
 
 def test_a_bad_cell_in_a_kept_row_is_named_when_skimming(tmp_path: Path) -> None:
-    from restoreplan.core.errors import InputError
-
     rows = [_row(1, "HR", 2), _row(2, "Sales", 1, last_lsn="x"), _row(3, "HR", 2, backup_start_date="never")]
     path = _write(tmp_path / "h.csv", rows)
     with pytest.raises(InputError, match="row 3, column last_lsn"):
@@ -170,11 +161,6 @@ def test_a_bad_cell_in_a_kept_row_is_named_when_skimming(tmp_path: Path) -> None
 
 def test_a_json_history_from_a_pipe(tmp_path: Path) -> None:
     """JSON is parsed from the text already read, not from the path again (a pipe is empty)."""
-    import csv
-    import json
-    import os
-    import threading
-
     rows = list(csv.DictReader(open(sample_history_path(), encoding="utf-8")))
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
