@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from restoreplan.core.chain import Goal, LogPath, SearchNotes, search_logs
 from restoreplan.core.history import History, Lineage
 from restoreplan.core.lsn import LSN
 from restoreplan.core.model import BackupSet, BackupType
+from restoreplan.core.planner import Choice, cheapest_at, start_keys
 from restoreplan.core.target import Clock, ResolvedTime, clock_of, fmt_time
 from restoreplan.core.validate import (
     LineageFindings,
@@ -27,10 +27,9 @@ from restoreplan.core.validate import (
     superseded,
     validate_lineage,
 )
-from restoreplan.core.windows import Window, data_starts, recoverable_windows
+from restoreplan.core.windows import Window, recoverable_windows
 
 _EPS = timedelta(milliseconds=1)
-_MAX_TRIES = 8  # older data backups tried per instant once the newest ones fail
 
 
 class Verdict(StrEnum):
@@ -198,65 +197,6 @@ def _verdicts(lin: Lineage, windows: list[Window]) -> Iterator[BackupVerdict]:
 
 # -- worst case --------------------------------------------------------------------------------
 
-@dataclass(slots=True)
-class _Cand:
-    steps: int
-    nbytes: int
-    newest: datetime
-    full: BackupSet
-    diff: BackupSet | None
-    path: LogPath | None
-
-    def key(self) -> tuple[int, int, float]:
-        return (self.steps, self.nbytes, -self.newest.timestamp())
-
-
-class _Planner:
-    """The planner's cost model (fewest steps, then bytes, then newest data) at one instant,
-    trying the newest data backups first and stopping early."""
-
-    def __init__(self, lin: Lineage) -> None:
-        self.lin = lin
-        starts = [(f, d) for f, d in data_starts(lin)
-                  if d is None or lin.finish_key(d) >= lin.finish_key(f)]
-        starts.sort(key=lambda fd: lin.finish_key(fd[1] or fd[0]))
-        self.starts = starts
-        self.finish = [lin.finish_key(d or f) for f, d in starts]
-
-    def best(self, t: datetime) -> _Cand | None:
-        lin = self.lin
-        hi = bisect.bisect_right(self.finish, t)
-        best: _Cand | None = None
-        tries = after = 0
-        for j in range(hi - 1, -1, -1):
-            full, diff = self.starts[j]
-            last = diff or full
-            dsteps = 1 if diff is None else 2
-            dbytes = full.size_on_disk + (diff.size_on_disk if diff else 0)
-            if best is not None:
-                # older data on the same chain needs at least as many logs; only one with fewer
-                # data steps whose redo point sits in the same log can still win (by one step)
-                after += 1
-                if after > 2 or dsteps >= best.steps:
-                    break
-            tries += 1
-            if best is None and tries > _MAX_TRIES:
-                break
-            if self.finish[j] == t:
-                cand = _Cand(dsteps, dbytes, self.finish[j], full, diff, None)
-            elif last.is_simple:
-                continue
-            else:
-                path = search_logs(lin, last.last_lsn.value, last.last_recovery_fork_guid, self.finish[j],
-                                   Goal(time=t), SearchNotes())
-                if path is None:
-                    continue
-                cand = _Cand(dsteps + path.steps, dbytes + path.bytes, self.finish[j], full, diff, path)
-            if best is None or cand.key() < best.key():
-                best = cand
-        return best
-
-
 def _rates(stats: tuple[TypeStats, ...]) -> dict[BackupType, float]:
     rates = {s.type: s.bytes_per_second for s in stats if s.bytes_per_second}
     overall = [r for r in rates.values()]
@@ -264,7 +204,7 @@ def _rates(stats: tuple[TypeStats, ...]) -> dict[BackupType, float]:
     return {t: rates.get(t, fallback) for t in BackupType}
 
 
-def _duration(c: _Cand, rates: dict[BackupType, float], restore_rate: float | None) -> float:
+def _duration(c: Choice, rates: dict[BackupType, float], restore_rate: float | None) -> float:
     backups = [c.full] + ([c.diff] if c.diff else []) + ([b for b, _ in c.path.logs()] if c.path else [])
     if restore_rate:
         return sum(b.size_on_disk for b in backups) / restore_rate
@@ -273,16 +213,16 @@ def _duration(c: _Cand, rates: dict[BackupType, float], restore_rate: float | No
 
 def _worst(lin: Lineage, clock: Clock, windows: list[Window], stats: tuple[TypeStats, ...],
            restore_rate: float | None) -> tuple[WorstCase | None, WorstCase | None]:
+    """The costliest plans inside the windows, made by the planner itself at each instant."""
     if not windows:
         return None, None
-    planner = _Planner(lin)
     ends = [w.end for w in windows]
     instants = {w.end for w in windows}
-    instants.update(t - _EPS for t in planner.finish if _in_windows(windows, ends, t - _EPS))
-    top_steps: tuple[tuple[int, int], datetime, _Cand] | None = None
-    top_bytes: tuple[tuple[int, int], datetime, _Cand] | None = None
+    instants.update(t - _EPS for t in start_keys(lin) if _in_windows(windows, ends, t - _EPS))
+    top_steps: tuple[tuple[int, int], datetime, Choice] | None = None
+    top_bytes: tuple[tuple[int, int], datetime, Choice] | None = None
     for t in sorted(instants):
-        c = planner.best(t)
+        c = cheapest_at(lin, t)
         if c is None:
             continue
         if top_steps is None or (c.steps, c.nbytes) > top_steps[0]:
@@ -291,7 +231,7 @@ def _worst(lin: Lineage, clock: Clock, windows: list[Window], stats: tuple[TypeS
             top_bytes = ((c.nbytes, c.steps), t, c)
     rates = _rates(stats)
 
-    def case(top: tuple[tuple[int, int], datetime, _Cand] | None) -> WorstCase | None:
+    def case(top: tuple[tuple[int, int], datetime, Choice] | None) -> WorstCase | None:
         if top is None:
             return None
         _, t, c = top

@@ -37,7 +37,9 @@ class PlanOptions:
 
 
 @dataclass(slots=True)
-class _Best:
+class Choice:
+    """What a plan restores: its data backups and log path, and what they cost."""
+
     steps: int
     nbytes: int
     newest: datetime
@@ -45,7 +47,7 @@ class _Best:
     diff: BackupSet | None
     path: LogPath | None
 
-    def better_than(self, other: _Best | None) -> bool:
+    def better_than(self, other: Choice | None) -> bool:
         if other is None:
             return True
         return (self.steps, self.nbytes, -self.newest.timestamp()) < (
@@ -57,7 +59,7 @@ class _Best:
 
 @dataclass(slots=True)
 class _Search:
-    best: _Best | None = None
+    best: Choice | None = None
     notes: SearchNotes = field(default_factory=SearchNotes)
     simple: list[BackupSet] = field(default_factory=list)
 
@@ -113,7 +115,7 @@ def _blocked(lin: Lineage, run: LogRun) -> list[int]:
 
 
 def _shortcut(lin: Lineage, anchors: dict[int, tuple[int, LogPath]], st: _Start, goal: Goal,
-              best: _Best | None) -> LogPath | None | bool:
+              best: Choice | None) -> LogPath | None | bool:
     """Reuse the optimal path of a newer start that entered the same run.
 
     When nothing else holds an LSN between this start's redo point and the newer entry, the only
@@ -145,6 +147,55 @@ def _shortcut(lin: Lineage, anchors: dict[int, tuple[int, LogPath]], st: _Start,
     return LogPath(merged, path.steps + extra, path.bytes + (run.bytes_between(i2, i - 1) if extra else 0))
 
 
+@dataclass(frozen=True, slots=True)
+class _Older:
+    """What a start and all older ones have in common (for stopping a search early)."""
+
+    run: LogRun | None  # the run each of them enters (``_Start.run``), if it is one run
+    lo: int  # the lowest and highest index at which they enter it
+    hi: int
+
+
+def _older(lin: Lineage) -> list[_Older]:
+    """Per start, oldest first: what it and every older start have in common."""
+
+    def compute() -> list[_Older]:
+        out: list[_Older] = []
+        for st in lin.memo("starts", lambda: _starts(lin)):
+            if not out:
+                out.append(_Older(st.run, st.i, st.i))
+                continue
+            prev = out[-1]
+            run = prev.run if st.run is prev.run else None
+            out.append(_Older(run, min(prev.lo, st.i), max(prev.hi, st.i)))
+        return out
+
+    return lin.memo("older", compute)
+
+
+def _none_older_wins(lin: Lineage, older: _Older, anchors: dict[int, tuple[int, LogPath]], goal: Goal,
+                     best: Choice) -> bool:
+    """Can no remaining start (``older``: what they have in common) beat ``best``?
+
+    When all of them enter the run a newer start entered at index i, with nothing else in
+    between, each one's plan is the one ``_shortcut`` makes: its own logs up to i, then the newer
+    path. That costs at least one data step, the logs from the latest entry up to i and the
+    newer path; when even that is more steps than ``best``, every remaining start would be
+    turned down one by one, and the search stops here instead.
+    """
+    run = older.run
+    if run is None or id(run) not in anchors:
+        return False
+    i, path = anchors[id(run)]
+    if i < older.hi or (i > 0 and _reaches(run, i - 1, goal)):
+        return False
+    blocked = _blocked(lin, run)
+    b = bisect.bisect_left(blocked, older.lo)
+    if b < len(blocked) and blocked[b] <= i:
+        return False
+    return 1 + (i - older.hi) + path.steps > best.steps
+
+
 def _reaches(run: LogRun, j: int, goal: Goal) -> bool:
     """Does log j of the run already complete the goal? (reach and last_lsn ascend in a run)"""
     if goal.time is not None:
@@ -165,10 +216,15 @@ def _search(
     starts = lin.memo("starts", lambda: _starts(lin))
     top = len(starts)
     if goal.time is not None:  # only starts that finished at or before the target
-        top = bisect.bisect_right(lin.memo("start_keys", lambda: [s.key for s in starts]), goal.time)
+        top = bisect.bisect_right(start_keys(lin), goal.time)
     anchors: dict[int, tuple[int, LogPath]] = {}
+    may_stop = goal.time is not None and goal.exact_end is None
     for m in range(top - 1, -1, -1):
         st = starts[m]
+        if may_stop and res.best is not None and st.key < goal.time and _none_older_wins(  # type: ignore[operator]
+            lin, _older(lin)[m], anchors, goal, res.best
+        ):
+            break
         if goal.time is not None:
             if st.full_key > goal.time:
                 continue
@@ -179,7 +235,7 @@ def _search(
         if res.best is not None and st.dsteps + (0 if done else 1) > res.best.steps:
             continue
         if done:
-            cand = _Best(st.dsteps, st.dbytes, st.key, st.full, st.diff, None)
+            cand = Choice(st.dsteps, st.dbytes, st.key, st.full, st.diff, None)
         elif st.simple:
             res.simple.append(last)
             continue
@@ -197,10 +253,27 @@ def _search(
                 first = path.segments[0]
                 if st.run is first.run and st.i == first.i:
                     anchors[id(first.run)] = (first.i, path)
-            cand = _Best(st.dsteps + path.steps, st.dbytes + path.bytes, st.key, st.full, st.diff, path)
+            cand = Choice(st.dsteps + path.steps, st.dbytes + path.bytes, st.key, st.full, st.diff, path)
         if cand.better_than(res.best):
             res.best = cand
     return res
+
+
+def _time_search(lin: Lineage, key: datetime) -> _Search:
+    return _search(lin, Goal(time=key), lambda b: lin.finish_key(b) <= key, lambda b: lin.finish_key(b) == key)
+
+
+def cheapest_at(lin: Lineage, key: datetime) -> Choice | None:
+    """What a plan to the compare key ``key`` would restore, or None when nothing reaches it.
+
+    Audit measures its worst case with this, so its figures are those of the plans users run.
+    """
+    return _time_search(lin, key).best
+
+
+def start_keys(lin: Lineage) -> list[datetime]:
+    """When each data start (a full, or a full and a differential) finished, oldest first."""
+    return lin.memo("start_keys", lambda: [s.key for s in lin.memo("starts", lambda: _starts(lin))])
 
 
 def choose_lineage(history: History, database: str, target: RecoveryTarget, family_guid: str | None) -> tuple[Lineage, list[str]]:
@@ -406,7 +479,7 @@ def plan_lineage(lin: Lineage, target: RecoveryTarget, opts: PlanOptions, warnin
 def _time_plan(lin: Lineage, clock: Clock, target: RecoveryTarget, rt: ResolvedTime, opts: PlanOptions,
                warnings: list[str], *, stop: bool) -> Plan:
     key = rt.key
-    res = _search(lin, Goal(time=key), lambda b: lin.finish_key(b) <= key, lambda b: lin.finish_key(b) == key)
+    res = _time_search(lin, key)
     if res.best is None:
         err = _explain_time(lin, clock, rt, res)
         if opts.or_earlier and err.nearest_before is not None:
@@ -480,7 +553,7 @@ def _with_tail_backup(plan: Plan, lin: Lineage) -> Plan:
                 "but the target is covered by existing backups, so the tail is not restored",), plan.bytes_read)
 
 
-def _build(lin: Lineage, clock: Clock, target: RecoveryTarget, rt: ResolvedTime | None, best: _Best, stop: Stop | None,
+def _build(lin: Lineage, clock: Clock, target: RecoveryTarget, rt: ResolvedTime | None, best: Choice, stop: Stop | None,
            tail_anchor: int | None, warnings: list[str], label: str, recovery_time: ResolvedTime | None, *, stop_all: bool) -> Plan:
     steps: list[Step] = []
     if tail_anchor is not None:

@@ -111,3 +111,16 @@ def test_sales_is_one_window_without_gaps():
     res = audit_history(load(LoadRequest()).history, AuditOptions(), "Sales")
     [a] = res.lineages
     assert len(a.windows) == 1 and not a.gaps and a.findings.count("error") == 0  # type: ignore[arg-type]
+
+
+def test_worst_case_is_the_plan_the_planner_makes_with_one_log_over_several_differentials():
+    # One log covers the full and three differentials: full + that log (2 steps) beats
+    # full + newest differential + log (3). The audit once tried only two older data backups.
+    f = full("10:00", 100, 110, size=1000)
+    sets = [f, diff("10:10", 120, 130, f, size=300), diff("10:20", 140, 150, f, size=300),
+            diff("10:30", 160, 170, f, size=300), log("10:40", 90, 180, size=50)]
+    [lin] = history(*sets).lineages.values()
+    a = audit_lineage(lin)
+    assert (a.worst_steps.steps, a.worst_steps.bytes) == (2, 1050)
+    assert a.worst_steps.diff_uuid is None
+    check_against_planner(lin, a)
