@@ -1,9 +1,10 @@
 """Recoverability audit: windows, gaps and their causes, RPO, worst case, a verdict per backup.
 
-Pure: a lineage in, figures out. One pass over the sets plus a worst-case search that only
-looks at the instants where the plan can be most expensive: just before each full or
-differential finishes (the plan cannot use it yet) and at each window end. Between two such
-instants the cheapest plan only needs more logs as time goes on, so the maximum is at an end.
+Pure: a lineage in, figures out. One pass over the sets plus a worst case that asks the planner
+only at the instants where the plan can be most expensive: just before each full or
+differential finishes (the plan cannot use it yet), as it finishes (the plan may then take
+fewer steps but read more bytes) and at each window end. Between two such instants the
+cheapest plan only needs more logs as time goes on, so the maximum is at an end.
 """
 
 from __future__ import annotations
@@ -218,7 +219,8 @@ def _worst(lin: Lineage, clock: Clock, windows: list[Window], stats: tuple[TypeS
         return None, None
     ends = [w.end for w in windows]
     instants = {w.end for w in windows}
-    instants.update(t - _EPS for t in start_keys(lin) if _in_windows(windows, ends, t - _EPS))
+    for t in start_keys(lin):
+        instants.update(u for u in (t - _EPS, t) if _in_windows(windows, ends, u))
     top_steps: tuple[tuple[int, int], datetime, Choice] | None = None
     top_bytes: tuple[tuple[int, int], datetime, Choice] | None = None
     for t in sorted(instants):

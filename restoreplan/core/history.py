@@ -84,6 +84,41 @@ class LogRun:
         return self.bytes_prefix[k + 1] - self.bytes_prefix[i]
 
 
+class RunEnds:
+    """The ends of a lineage's runs (sorted by start) in a tree of maxima, to find the runs
+    that end after an LSN without walking past the others: beside one long chain, a prefix
+    maximum would send every query through every run (copy-only logs are runs of their own)."""
+
+    __slots__ = ("size", "tree")
+
+    def __init__(self, ends: Sequence[int]) -> None:
+        size = 1
+        while size < len(ends):
+            size *= 2
+        tree = [-1] * (2 * size)
+        tree[size : size + len(ends)] = ends
+        for node in range(size - 1, 0, -1):
+            tree[node] = max(tree[2 * node], tree[2 * node + 1])
+        self.size, self.tree = size, tree
+
+    def after(self, count: int, lsn: int) -> list[int]:
+        """The indexes j < ``count`` of the runs that end after ``lsn``, highest first."""
+        out: list[int] = []
+        tree = self.tree
+        todo = [(1, 0, self.size)]  # node, and the indexes [lo, hi) below it
+        while todo:
+            node, lo, hi = todo.pop()
+            if lo >= count or tree[node] <= lsn:
+                continue
+            if hi - lo == 1:
+                out.append(lo)
+                continue
+            mid = (lo + hi) // 2
+            todo.append((2 * node, lo, mid))
+            todo.append((2 * node + 1, mid, hi))  # taken first: highest indexes first
+        return out
+
+
 @dataclass(slots=True)
 class Lineage:
     """One database incarnation (family_guid) and its indexes."""
@@ -96,7 +131,7 @@ class Lineage:
     diffs_by_base: dict[str, list[BackupSet]]
     logs: list[BackupSet]  # non-empty logs, by first_lsn
     runs: list[LogRun]
-    run_max_end: list[int]  # prefix maximum of run ends, runs sorted by start
+    run_ends: RunEnds  # which runs end after an LSN, runs sorted by start
     run_starts: list[int]
     spanning: list[BackupSet]  # logs that span a recovery fork
     unavailable: dict[str, str]  # uuid -> reason it cannot be restored by this tool
@@ -151,25 +186,17 @@ class Lineage:
     def runs_containing(self, lsn: int) -> list[tuple[LogRun, int]]:
         """Every run with a log holding ``lsn``, with that log's index."""
         out: list[tuple[LogRun, int]] = []
-        j = bisect.bisect_right(self.run_starts, lsn) - 1
-        while j >= 0 and self.run_max_end[j] > lsn:
+        for j in self.run_ends.after(bisect.bisect_right(self.run_starts, lsn), lsn):
             run = self.runs[j]
-            if run.end > lsn:
-                i = run.index_containing(lsn)
-                if i is not None:
-                    out.append((run, i))
-            j -= 1
+            i = run.index_containing(lsn)
+            if i is not None:
+                out.append((run, i))
         return out
 
     def others_overlap(self, run: LogRun, lo: int, hi: int) -> bool:
         """Does any run other than ``run`` hold an LSN in [lo, hi)?"""
-        j = bisect.bisect_left(self.run_starts, hi) - 1
-        while j >= 0 and self.run_max_end[j] > lo:
-            other = self.runs[j]
-            if other is not run and other.end > lo:
-                return True
-            j -= 1
-        return False
+        starting = bisect.bisect_left(self.run_starts, hi)
+        return any(self.runs[j] is not run for j in self.run_ends.after(starting, lo))
 
     def spanning_between(self, lo: int, hi: int) -> bool:
         """Does a fork-spanning log begin in [lo, hi)?"""
@@ -182,11 +209,9 @@ class Lineage:
             return []
         lo_lsn, hi_lsn = run.last[i], run.last[hi]
         out: set[int] = set()
-        j = bisect.bisect_right(self.run_starts, hi_lsn) - 1
-        while j >= 0 and self.run_max_end[j] > lo_lsn:
+        for j in self.run_ends.after(bisect.bisect_right(self.run_starts, hi_lsn), lo_lsn):
             other = self.runs[j]
-            j -= 1
-            if other is run or other.end <= lo_lsn:
+            if other is run:
                 continue
             a = bisect.bisect_left(run.last, other.start, lo=i, hi=hi + 1)
             b = bisect.bisect_left(run.last, other.end, lo=i, hi=hi + 1)
@@ -252,7 +277,7 @@ def build_lineage(key: str, sets: Sequence[BackupSet], unavailable: dict[str, st
         diffs_by_base={},
         logs=[],
         runs=[],
-        run_max_end=[],
+        run_ends=RunEnds([]),
         run_starts=[],
         spanning=[],
         unavailable=blocked,
@@ -312,10 +337,7 @@ def build_lineage(key: str, sets: Sequence[BackupSet], unavailable: dict[str, st
     runs.sort(key=lambda r: (r.start, r.end))
     lineage.runs = runs
     lineage.run_starts = [r.start for r in runs]
-    running = 0
-    for r in runs:
-        running = max(running, r.end)
-        lineage.run_max_end.append(running)
+    lineage.run_ends = RunEnds([r.end for r in runs])
     return lineage
 
 

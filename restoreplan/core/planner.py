@@ -10,8 +10,10 @@ import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import accumulate
 
 from restoreplan.core.chain import Goal, LogPath, SearchNotes, Segment, search_logs
+from restoreplan.core.cover import cover_of
 from restoreplan.core.errors import NotRecoverable, PointInfo, UsageError
 from restoreplan.core.history import History, Lineage, LogRun
 from restoreplan.core.model import BackupSet, BackupType, LogMark
@@ -147,53 +149,25 @@ def _shortcut(lin: Lineage, anchors: dict[int, tuple[int, LogPath]], st: _Start,
     return LogPath(merged, path.steps + extra, path.bytes + (run.bytes_between(i2, i - 1) if extra else 0))
 
 
-@dataclass(frozen=True, slots=True)
-class _Older:
-    """What a start and all older ones have in common (for stopping a search early)."""
+def _full_only_before(lin: Lineage) -> list[int]:
+    """Per start, oldest first: the index of the newest older start that is a full alone (-1)."""
 
-    run: LogRun | None  # the run each of them enters (``_Start.run``), if it is one run
-    lo: int  # the lowest and highest index at which they enter it
-    hi: int
-
-
-def _older(lin: Lineage) -> list[_Older]:
-    """Per start, oldest first: what it and every older start have in common."""
-
-    def compute() -> list[_Older]:
-        out: list[_Older] = []
-        for st in lin.memo("starts", lambda: _starts(lin)):
-            if not out:
-                out.append(_Older(st.run, st.i, st.i))
-                continue
-            prev = out[-1]
-            run = prev.run if st.run is prev.run else None
-            out.append(_Older(run, min(prev.lo, st.i), max(prev.hi, st.i)))
+    def compute() -> list[int]:
+        out: list[int] = []
+        last = -1
+        for n, st in enumerate(lin.memo("starts", lambda: _starts(lin))):
+            out.append(last)
+            if st.diff is None:
+                last = n
         return out
 
-    return lin.memo("older", compute)
+    return lin.memo("full_only_before", compute)
 
 
-def _none_older_wins(lin: Lineage, older: _Older, anchors: dict[int, tuple[int, LogPath]], goal: Goal,
-                     best: Choice) -> bool:
-    """Can no remaining start (``older``: what they have in common) beat ``best``?
-
-    When all of them enter the run a newer start entered at index i, with nothing else in
-    between, each one's plan is the one ``_shortcut`` makes: its own logs up to i, then the newer
-    path. That costs at least one data step, the logs from the latest entry up to i and the
-    newer path; when even that is more steps than ``best``, every remaining start would be
-    turned down one by one, and the search stops here instead.
-    """
-    run = older.run
-    if run is None or id(run) not in anchors:
-        return False
-    i, path = anchors[id(run)]
-    if i < older.hi or (i > 0 and _reaches(run, i - 1, goal)):
-        return False
-    blocked = _blocked(lin, run)
-    b = bisect.bisect_left(blocked, older.lo)
-    if b < len(blocked) and blocked[b] <= i:
-        return False
-    return 1 + (i - older.hi) + path.steps > best.steps
+def _furthest_start(lin: Lineage) -> list[int]:
+    """Per start, oldest first: the furthest redo point of it and the older starts."""
+    starts = lin.memo("starts", lambda: _starts(lin))
+    return lin.memo("furthest_start", lambda: list(accumulate((s.p for s in starts), max)))
 
 
 def _reaches(run: LogRun, j: int, goal: Goal) -> bool:
@@ -218,13 +192,19 @@ def _search(
     if goal.time is not None:  # only starts that finished at or before the target
         top = bisect.bisect_right(start_keys(lin), goal.time)
     anchors: dict[int, tuple[int, LogPath]] = {}
-    may_stop = goal.time is not None and goal.exact_end is None
-    for m in range(top - 1, -1, -1):
+    may_skip = goal.time is not None and goal.exact_end is None
+    m = top
+    while m > 0:
+        m -= 1
         st = starts[m]
-        if may_stop and res.best is not None and st.key < goal.time and _none_older_wins(  # type: ignore[operator]
-            lin, _older(lin)[m], anchors, goal, res.best
-        ):
-            break
+        if may_skip and res.best is not None and st.key < goal.time:  # type: ignore[operator]
+            # from here on no start is done: each needs a data step or two and a log at least
+            if st.dsteps >= res.best.steps:  # so do the differentials down to the next full
+                m = _full_only_before(lin)[m] + 1
+                continue
+            # and none can need fewer logs than from the furthest redo point among them
+            if cover_of(lin).needs_at_least(_furthest_start(lin)[m], goal.time, res.best.steps):  # type: ignore[arg-type]
+                break
         if goal.time is not None:
             if st.full_key > goal.time:
                 continue
