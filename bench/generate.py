@@ -11,7 +11,8 @@ Cases:
   every fourth database stripes its fulls over 4 files every second week.
 * ``logs_<n>.csv``: one database with ``n`` log backups (plus its fulls and differentials).
 * ``<shape>_<rows>.csv``: the same number of rows in another shape (``SHAPES``: many small
-  databases, rows in time order across databases, every backup striped).
+  databases, rows in time order across databases, every backup striped, copy-only logs beside
+  the chain).
 
 Deterministic for a given seed. Run ``python bench/generate.py --help``.
 """
@@ -52,7 +53,7 @@ def _guid(rng: random.Random) -> str:
 class _Database:
     """One database incarnation taking backups; yields canonical rows (lists in ALL order)."""
 
-    def __init__(self, index: int, seed: int, stripe_fulls: bool) -> None:
+    def __init__(self, index: int, seed: int, stripe_fulls: bool, copy_only_logs: bool = False) -> None:
         self.rng = rng = random.Random(seed * 1_000_003 + index)
         self.name = f"DB{index:04d}"
         self.server = f"SQL{index % 7:02d}"
@@ -63,6 +64,7 @@ class _Database:
         self.size = rng.randint(1, 200) * 2**30
         self.log_rate = rng.randint(50, 600) * 2**20 // 4
         self.stripe_fulls = stripe_fulls
+        self.copy_only_logs = copy_only_logs  # hourly, beside the chain (a second backup tool)
         self.last_full: tuple[str, int] | None = None  # (uuid, checkpoint_lsn)
         self.last_log_end: int | None = None
         self.first_log = True
@@ -200,6 +202,13 @@ class _Database:
         )
         self.last_log_end = end
         self.first_log = False
+        if self.copy_only_logs and t.minute == 30:
+            # from where the chain stands to a later LSN; the next regular log covers it again
+            copy_end = self._advance(10, 100)
+            for row in self._rows("L", t + timedelta(minutes=5), t + timedelta(minutes=5, seconds=20), end,
+                                  copy_end, end, size // 2):
+                row[_COL["is_copy_only"]] = "1"
+                yield row
 
     def stream(
         self, max_rows: int | None = None, max_logs: int | None = None
@@ -260,6 +269,8 @@ SHAPES = {
     "by-time": "the standard history's rows in backup-time order across its databases, as msdb "
     "returns them unsorted: neighbouring rows belong to different databases and share nothing",
     "striped": "every backup striped over 4 files: 4 rows per backup set, merged into one set",
+    "copy-only": "the standard history with an hourly copy-only log backup beside each chain (a "
+    "second backup tool): every one is a run of its own over the chain, a branch for the planner",
 }
 
 
@@ -301,6 +312,9 @@ def write_shape(path: Path, shape: str, rows: int, seed: int = 1) -> Path:
                 for row in islice(_striped(_Database(i, seed, stripe_fulls=False).stream()), per_db)
             ),
         )
+    if shape == "copy-only":
+        dbs = (_Database(i, seed, stripe_fulls=i % 4 == 0, copy_only_logs=True) for i in range(n_db))
+        return _write(path, ((db, per_db, None) for db in dbs))
     raise ValueError(f"unknown shape {shape!r} (one of {', '.join(SHAPES)})")
 
 

@@ -125,7 +125,7 @@ def search_logs(
     while heap:
         steps, nbytes, _, cur, cur_fork, from_data, t_entry, segs = heapq.heappop(heap)
         if cur == -1:
-            return LogPath(segs, steps, nbytes)
+            return LogPath(_joined(segs), steps, nbytes)
         if (cur, cur_fork, from_data) in seen:
             continue
         seen.add((cur, cur_fork, from_data))
@@ -144,8 +144,11 @@ def search_logs(
             if k is not None and _final_ok(lin, run, i, k, t_entry, goal, notes):
                 push(steps, nbytes, segs, Segment(run, i, k), -1, None, t_entry)
             last = len(run.logs) - 1
-            # Leave the run early where another run takes over (copy-only or overlapping logs).
-            for j in lin.branch_points(run, i, (k - 1) if k is not None else last - 1):
+            # Where another run could take over (copy-only or overlapping logs), stop: the state
+            # there goes on along this run as well as into the other. Only the first such point
+            # is queued, the next ones from there, so a chain with many costs no more than one.
+            j = lin.next_branch_point(run, i, (k - 1) if k is not None else last - 1)
+            if j is not None:
                 push(steps, nbytes, segs, Segment(run, i, j), run.last[j],
                      run.logs[j].last_recovery_fork_guid or cur_fork, run.reach[j])
             if k is None:
@@ -164,3 +167,16 @@ def search_logs(
                 push(steps, nbytes, segs, Segment(run, i, js, stop_before=s_first), s_first, cur_fork,
                      run.reach[js - 1] if js > i else t_entry)
     return None
+
+
+def _joined(segs: tuple[Segment, ...]) -> tuple[Segment, ...]:
+    """Consecutive pieces of one run as one segment (a search goes from one branch point to
+    the next)."""
+    out: list[Segment] = []
+    for seg in segs:
+        prev = out[-1] if out else None
+        if prev is not None and prev.run is seg.run and prev.k + 1 == seg.i and prev.stop_before is None:
+            out[-1] = Segment(seg.run, prev.i, seg.k, seg.stop_before)
+        else:
+            out.append(seg)
+    return tuple(out)

@@ -9,6 +9,7 @@ memory stays linear in the number of backups.
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -85,37 +86,27 @@ class LogRun:
 
 
 class RunEnds:
-    """The ends of a lineage's runs (sorted by start) in a tree of maxima, to find the runs
-    that end after an LSN without walking past the others: beside one long chain, a prefix
-    maximum would send every query through every run (copy-only logs are runs of their own)."""
+    """The ends of a lineage's runs (sorted by start), in blocks with their maximum, to find
+    the runs that end after an LSN without looking at each: beside one long chain, a prefix
+    maximum sent every query through every run (copy-only logs are runs of their own)."""
 
-    __slots__ = ("size", "tree")
+    __slots__ = ("ends", "size", "block_max")
 
     def __init__(self, ends: Sequence[int]) -> None:
-        size = 1
-        while size < len(ends):
-            size *= 2
-        tree = [-1] * (2 * size)
-        tree[size : size + len(ends)] = ends
-        for node in range(size - 1, 0, -1):
-            tree[node] = max(tree[2 * node], tree[2 * node + 1])
-        self.size, self.tree = size, tree
+        self.ends = list(ends)
+        self.size = size = max(32, math.isqrt(len(self.ends)))
+        self.block_max = [max(self.ends[b : b + size]) for b in range(0, len(self.ends), size)]
 
     def after(self, count: int, lsn: int) -> list[int]:
         """The indexes j < ``count`` of the runs that end after ``lsn``, highest first."""
+        ends, size, block_max = self.ends, self.size, self.block_max
+        count = min(count, len(ends))
+        if count <= 0:
+            return []
         out: list[int] = []
-        tree = self.tree
-        todo = [(1, 0, self.size)]  # node, and the indexes [lo, hi) below it
-        while todo:
-            node, lo, hi = todo.pop()
-            if lo >= count or tree[node] <= lsn:
-                continue
-            if hi - lo == 1:
-                out.append(lo)
-                continue
-            mid = (lo + hi) // 2
-            todo.append((2 * node, lo, mid))
-            todo.append((2 * node + 1, mid, hi))  # taken first: highest indexes first
+        for block in [b for b in range((count - 1) // size, -1, -1) if block_max[b] > lsn]:
+            lo = block * size
+            out += [j for j in range(min(lo + size, count) - 1, lo - 1, -1) if ends[j] > lsn]
         return out
 
 
@@ -205,18 +196,30 @@ class Lineage:
     def branch_points(self, run: LogRun, i: int, hi: int) -> list[int]:
         """Indexes j in [i, hi] after which another run could take over (a copy-only log, an
         overlapping chain): the redo point ``run.last[j]`` lies inside some other run."""
-        if hi < i:
-            return []
-        lo_lsn, hi_lsn = run.last[i], run.last[hi]
-        out: set[int] = set()
-        for j in self.run_ends.after(bisect.bisect_right(self.run_starts, hi_lsn), lo_lsn):
-            other = self.runs[j]
-            if other is run:
-                continue
-            a = bisect.bisect_left(run.last, other.start, lo=i, hi=hi + 1)
-            b = bisect.bisect_left(run.last, other.end, lo=i, hi=hi + 1)
-            out.update(range(a, b))
-        return sorted(out)
+        every = self._branch_points(run)
+        return every[bisect.bisect_left(every, i) : bisect.bisect_right(every, hi)]
+
+    def next_branch_point(self, run: LogRun, i: int, hi: int) -> int | None:
+        """The first of ``branch_points(run, i, hi)``, if any."""
+        every = self._branch_points(run)
+        n = bisect.bisect_left(every, i)
+        return every[n] if n < len(every) and every[n] <= hi else None
+
+    def _branch_points(self, run: LogRun) -> list[int]:
+        """Every branch point of a run (computed once per run)."""
+
+        def compute() -> list[int]:
+            out: set[int] = set()
+            lo_lsn, hi_lsn = run.last[0], run.last[-1]
+            for j in self.run_ends.after(bisect.bisect_right(self.run_starts, hi_lsn), lo_lsn):
+                other = self.runs[j]
+                if other is not run:
+                    a = bisect.bisect_left(run.last, other.start)
+                    b = bisect.bisect_left(run.last, other.end)
+                    out.update(range(a, b))
+            return sorted(out)
+
+        return self.memo(f"branches:{id(run)}", compute)
 
     def base_of(self, diff: BackupSet) -> BackupSet | None:
         """The full a differential is based on, when it is in the history (restore-rules B.4)."""

@@ -54,7 +54,7 @@ def test_generated_history_shape(tmp_path: Path) -> None:
 def test_generated_shapes(tmp_path: Path) -> None:
     """The other shapes hold what they say: the time-ordered file is the standard history
     reordered (its audit is the same), every striped set has 4 files, many-small has 50 rows
-    per database."""
+    per database, copy-only logs lie beside an unbroken chain."""
     sys.path.insert(0, str(ROOT / "bench"))
     try:
         import generate
@@ -75,3 +75,8 @@ def test_generated_shapes(tmp_path: Path) -> None:
     assert {len(s.files) for s in striped.history.all_sets()} == {4}
     small = load(LoadRequest(history=[str(generate.write_shape(tmp_path / "m.csv", "many-small", 5_000))]))
     assert len(small.history.lineages) == 100
+    copy = load(LoadRequest(history=[str(generate.write_shape(tmp_path / "c.csv", "copy-only", 5_000))]))
+    [lin] = copy.history.lineages.values()
+    copies = [s for s in lin.logs if s.is_copy_only]
+    assert len(copies) > 30 and len(lin.runs) > len(copies)  # each a run of its own
+    assert not audit_history(copy.history).lineages[0].gaps  # beside the chain, not instead of it
