@@ -151,6 +151,7 @@ def _lost_text(rng: tuple[ResolvedTime, ResolvedTime | None] | None, points: boo
 def _set_findings(c: _Collector) -> None:
     lin = c.lin
     thumbs: dict[str, list[BackupSet]] = {}
+    copy_logs: list[BackupSet] = []
     for bs in lin.sets:
         reason = lin.unavailable.get(bs.backup_set_uuid, "")
         t = bs.traits
@@ -186,11 +187,10 @@ def _set_findings(c: _Collector) -> None:
                   "differential base; later differentials belong to the previous regular full.",
                   "keep the regular full backups too; do not delete them because a copy-only full is newer.", bs)
         elif bs.is_copy_only and bs.type is BackupType.LOG:
-            c.add("COPY_ONLY", f"{what} is a copy-only log: it does not truncate the log and is not part of "
-                  "the regular chain; it can only be the last log of a restore.",
-                  "keep the regular log backups; the copy-only log does not replace any of them.", bs)
+            copy_logs.append(bs)
         if bs.type is BackupType.DIFF:
             _diff_findings(c, bs, what)
+    _copy_log_finding(c, copy_logs)
     for thumb, sets in thumbs.items():
         last = sets[-1]
         c.add("ENCRYPTED", f"{len(sets)} backup(s) are encrypted ({last.key_algorithm or 'algorithm unknown'}, "
@@ -198,6 +198,22 @@ def _set_findings(c: _Collector) -> None:
               f"the latest is {last.backup_set_uuid} (finished {_t(last)}).",
               f"make sure the target server has the certificate or asymmetric key with thumbprint {thumb} "
               "(and its private key) before you need to restore.", last, count=len(sets))
+
+
+def _copy_log_finding(c: _Collector, logs: list[BackupSet]) -> None:
+    """Copy-only logs: one finding for all of a lineage's (a tool may take one every hour)."""
+    if not logs:
+        return
+    hint = "keep the regular log backups; copy-only logs do not replace any of them."
+    last = logs[-1]
+    if len(logs) == 1:
+        c.add("COPY_ONLY", f"{last.type.label} backup {last.backup_set_uuid} (finished {_t(last)}) is a copy-only "
+              "log: it does not truncate the log and is not part of the regular chain; it can only be the last "
+              "log of a restore.", hint.replace("copy-only logs do", "the copy-only log does"), last)
+        return
+    c.add("COPY_ONLY", f"{len(logs)} log backups, finished {_t(logs[0])} to {_t(last)}, are copy-only: they do "
+          "not truncate the log and are not part of the regular chain; each can only be the last log of a "
+          f"restore. The latest is {last.backup_set_uuid}.", hint, last, count=len(logs))
 
 
 def _diff_findings(c: _Collector, bs: BackupSet, what: str) -> None:

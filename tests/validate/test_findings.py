@@ -164,3 +164,14 @@ def test_bundled_sales_database_is_clean():
 
     lfs = validate_history(load(LoadRequest()).history, ValidateOptions(), "Sales")
     assert lfs and not any(f.severity is Severity.ERROR for lf in lfs for f in lf.findings)
+
+
+def test_copy_only_logs_are_one_finding_per_lineage():
+    # a tool taking a copy-only log every hour must not bury the report under one line each
+    sets = clean_sets()
+    [f0] = [s for s in sets if s.type.value == "L"][:1]
+    copies = [log(f"11:{m:02d}", f0.first_lsn.value, f0.last_lsn.value - 1, is_copy_only=True) for m in (10, 20, 30)]
+    [f] = only(history(*sets, *copies), "COPY_ONLY")
+    assert f.count == 3 and f.backup is copies[-1] and f.text.startswith("3 log backups")
+    [one] = only(history(*sets, copies[0]), "COPY_ONLY")
+    assert one.count == 1 and "is a copy-only log" in one.text
