@@ -192,18 +192,18 @@ def _search(
     if goal.time is not None:  # only starts that finished at or before the target
         top = bisect.bisect_right(start_keys(lin), goal.time)
     anchors: dict[int, tuple[int, LogPath]] = {}
-    may_skip = goal.time is not None and goal.exact_end is None
+    skip_at = goal.time if goal.exact_end is None else None  # a time goal: older starts may be skipped
     m = top
     while m > 0:
         m -= 1
         st = starts[m]
-        if may_skip and res.best is not None and st.key < goal.time:  # type: ignore[operator]
+        if skip_at is not None and res.best is not None and st.key < skip_at:
             # from here on no start is done: each needs a data step or two and a log at least
             if st.dsteps >= res.best.steps:  # so do the differentials down to the next full
                 m = _full_only_before(lin)[m] + 1
                 continue
             # and none can need fewer logs than from the furthest redo point among them
-            if cover_of(lin).needs_at_least(_furthest_start(lin)[m], goal.time, res.best.steps):  # type: ignore[arg-type]
+            if cover_of(lin).needs_at_least(_furthest_start(lin)[m], skip_at, res.best.steps):
                 break
         if goal.time is not None:
             if st.full_key > goal.time:
