@@ -199,6 +199,8 @@ def _search(
         st = starts[m]
         if skip_at is not None and res.best is not None and st.key < skip_at:
             # from here on no start is done: each needs a data step or two and a log at least
+            if res.best.steps < 2:
+                break
             if st.dsteps >= res.best.steps:  # so do the differentials down to the next full
                 m = _full_only_before(lin)[m] + 1
                 continue

@@ -99,3 +99,26 @@ def test_a_plan_beside_copy_only_logs_searches_from_the_newest_data_backups_only
     a = audit_lineage(lin)
     assert a.worst_steps is not None and a.worst_steps.steps == 6
     assert len(calls) <= 3 * len(data_starts(lin))  # a few searches per instant, not one per start
+
+
+def test_older_data_backups_are_not_visited_one_by_one_once_a_plan_is_a_single_restore(monkeypatch):
+    # SIMPLE recovery, a full every day: at a full's finish the plan is that full alone, and
+    # no older start can beat one step; the search used to step through every older full.
+    looked = []
+    original = planner._full_only_before
+
+    def counted(lin):
+        looked.append(1)
+        return original(lin)
+
+    monkeypatch.setattr(planner, "_full_only_before", counted)
+    t = datetime(2026, 1, 1)
+    sets = []
+    for day in range(300):
+        f = full(t + timedelta(days=day), 1000 + 20 * day, 1005 + 20 * day, recovery_model="SIMPLE")
+        sets += [f, diff(t + timedelta(days=day, hours=12), 1010 + 20 * day, 1015 + 20 * day, f,
+                         recovery_model="SIMPLE")]
+    [lin] = history(*sets).lineages.values()
+    a = audit_lineage(lin)
+    assert a.worst_steps is not None and a.worst_steps.steps == 2
+    assert len(looked) <= 2 * len(data_starts(lin))
