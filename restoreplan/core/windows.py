@@ -38,19 +38,18 @@ def data_starts(lin: Lineage) -> list[tuple[BackupSet, BackupSet | None]]:
 
 
 def _subtract(start: datetime, end: datetime, holes: list[tuple[datetime, datetime]]) -> list[Window]:
-    """[start, end] minus open intervals."""
-    pieces = [Window(start, end)]
-    for lo, hi in holes:
-        nxt: list[Window] = []
-        for w in pieces:
-            if hi <= w.start or lo >= w.end:
-                nxt.append(w)
-                continue
-            if w.start <= lo:
-                nxt.append(Window(w.start, lo))
-            if hi <= w.end:
-                nxt.append(Window(hi, w.end))
-        pieces = nxt
+    """[start, end] minus open intervals (their ends stay reachable), in one sweep: a run with
+    thousands of bulk-logged logs has thousands of holes."""
+    pieces: list[Window] = []
+    at = start  # what lies before ``at`` is done
+    for lo, hi in sorted(holes):
+        if hi <= at or lo > end:
+            continue
+        if lo >= at:
+            pieces.append(Window(at, lo))
+        at = hi
+    if at <= end:
+        pieces.append(Window(at, end))
     return pieces
 
 
