@@ -304,21 +304,26 @@ def _gaps(lin: Lineage, clock: Clock, windows: list[Window], notable: list[tuple
           findings: LineageFindings) -> tuple[Gap, ...]:
     notable = sorted(notable, key=lambda n: n[0])
     keys = [n[0] for n in notable]
-    log_gaps = [f for f in findings.findings if f.code in ("LOG_GAP", "CHAIN_RESTART") and f.lost_from]
+    # by where the loss begins, so each gap between windows finds its own by bisection
+    log_gaps = sorted(
+        (f.lost_from.key, n, f) for n, f in enumerate(findings.findings)
+        if f.code in ("LOG_GAP", "CHAIN_RESTART") and f.lost_from
+    )
+    gap_keys = [key for key, _, _ in log_gaps]
     out: list[Gap] = []
     for w, nxt in zip(windows, windows[1:], strict=False):
         a, b = w.end, nxt.start
         start, end = clock.from_key(a), clock.from_key(b)
         gap = None
-        for f in log_gaps:
-            assert f.lost_from is not None and f.backup is not None
-            if a <= f.lost_from.key <= b:
-                kind = "log_gap" if f.code == "LOG_GAP" else "simple_recovery"
-                cause = (f"log gap: no usable log backup contains LSN {f.lsn} (error 4305); the chain resumes "
-                         f"with log {f.backup.backup_set_uuid}" if kind == "log_gap" else
-                         f"the log chain restarts with log {f.backup.backup_set_uuid} (SIMPLE recovery period)")
-                gap = Gap(start, end, kind, cause, f.backup.backup_set_uuid, f.lsn)
-                break
+        inside = log_gaps[bisect.bisect_left(gap_keys, a) : bisect.bisect_right(gap_keys, b)]
+        if inside:
+            _, _, f = min(inside, key=lambda kf: kf[1])  # the first in the findings' order
+            assert f.backup is not None
+            kind = "log_gap" if f.code == "LOG_GAP" else "simple_recovery"
+            cause = (f"log gap: no usable log backup contains LSN {f.lsn} (error 4305); the chain resumes "
+                     f"with log {f.backup.backup_set_uuid}" if kind == "log_gap" else
+                     f"the log chain restarts with log {f.backup.backup_set_uuid} (SIMPLE recovery period)")
+            gap = Gap(start, end, kind, cause, f.backup.backup_set_uuid, f.lsn)
         if gap is None:
             i = bisect.bisect_left(keys, a)
             for key, kind, bs in notable[i:]:

@@ -366,9 +366,11 @@ class History:
         blocked = unavailable or {}
         lineages = {key: build_lineage(key, g, blocked) for key, g in groups.items()}
         all_marks = list(marks)
-        for lin in lineages.values():
-            names = set(lin.database_names)
-            lin.marks = [m for m in all_marks if m.database_name in names]
+        by_name: dict[str, list[int]] = {}
+        for n, m in enumerate(all_marks):
+            by_name.setdefault(m.database_name, []).append(n)
+        for lin in lineages.values():  # each lineage's marks, in their order in the inputs
+            lin.marks = [all_marks[n] for n in sorted(n for name in lin.database_names for n in by_name.get(name, ()))]
         return cls(lineages=lineages, marks=all_marks)
 
     @property
