@@ -1,7 +1,8 @@
 """Property test: the audit's verdict on a backup agrees with what the planner does with it.
 
 A backup judged restorable or usable can be planned to (the time it covers up to); one judged
-unreachable or broken is never part of a plan to the time it finished.
+unreachable or broken is never part of a plan to the time it finished; the latest plan ends
+where the last recoverable window ends.
 """
 
 from __future__ import annotations
@@ -38,3 +39,21 @@ def test_verdicts_agree_with_plans(events):
             except NotRecoverable:
                 continue
             assert bs.backup_set_uuid not in {s.backup.backup_set_uuid for s in plan.steps if s.backup}
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(events=st.lists(st.sampled_from(EVENTS), min_size=1, max_size=20))
+def test_the_latest_plan_ends_where_the_last_window_ends(events):
+    sets = build(events)
+    if not sets:
+        return
+    h = History.from_sets(sets)
+    [lin] = h.lineages.values()
+    windows = audit_lineage(lin).windows
+    try:
+        plan = plan_restore(h, "db", RecoveryTarget.latest(), NO_TAIL)
+    except NotRecoverable:
+        assert not windows
+        return
+    assert windows and plan.recovery_time is not None
+    assert plan.recovery_time.key == windows[-1][1].key
