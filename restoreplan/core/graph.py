@@ -21,13 +21,9 @@ from typing import Any
 
 import networkx as nx
 
-from restoreplan.core.history import Lineage, LogRun
+from restoreplan.core.history import Lineage
 from restoreplan.core.model import BackupType
 from restoreplan.core.windows import data_starts
-
-
-def run_id(lin: Lineage, run: LogRun) -> str:
-    return f"run:{lin.runs.index(run)}"
 
 
 def restore_graph(lin: Lineage) -> nx.DiGraph:

@@ -26,9 +26,12 @@ def forks_match(a: str | None, b: str | None) -> bool:
     return a is None or b is None or a == b
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class LogRun:
-    """Consecutive logs: logs[k].first_lsn == logs[k-1].last_lsn, one fork, times ascending."""
+    """Consecutive logs: logs[k].first_lsn == logs[k-1].last_lsn, one fork, times ascending.
+
+    A run is itself (compared by identity): two runs are never the same logs.
+    """
 
     logs: list[BackupSet]
     first: list[int] = field(default_factory=list)  # first_lsn values
