@@ -204,16 +204,17 @@ def _copy_log_finding(c: _Collector, logs: list[BackupSet]) -> None:
     """Copy-only logs: one finding for all of a lineage's (a tool may take one every hour)."""
     if not logs:
         return
-    hint = "keep the regular log backups; copy-only logs do not replace any of them."
     last = logs[-1]
     if len(logs) == 1:
         c.add("COPY_ONLY", f"{last.type.label} backup {last.backup_set_uuid} (finished {_t(last)}) is a copy-only "
               "log: it does not truncate the log and is not part of the regular chain; it can only be the last "
-              "log of a restore.", hint.replace("copy-only logs do", "the copy-only log does"), last)
+              "log of a restore.", "keep the regular log backups; the copy-only log does not replace any of them.",
+              last)
         return
     c.add("COPY_ONLY", f"{len(logs)} log backups, finished {_t(logs[0])} to {_t(last)}, are copy-only: they do "
           "not truncate the log and are not part of the regular chain; each can only be the last log of a "
-          f"restore. The latest is {last.backup_set_uuid}.", hint, last, count=len(logs))
+          f"restore. The latest is {last.backup_set_uuid}.",
+          "keep the regular log backups; copy-only logs do not replace any of them.", last, count=len(logs))
 
 
 def _diff_findings(c: _Collector, bs: BackupSet, what: str) -> None:
