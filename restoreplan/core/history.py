@@ -187,15 +187,6 @@ class Lineage:
                 out.append((run, i))
         return out
 
-    def others_overlap(self, run: LogRun, lo: int, hi: int) -> bool:
-        """Does any run other than ``run`` hold an LSN in [lo, hi)?"""
-        starting = bisect.bisect_left(self.run_starts, hi)
-        return any(self.runs[j] is not run for j in self.run_ends.after(starting, lo))
-
-    def spanning_between(self, lo: int, hi: int) -> bool:
-        """Does a fork-spanning log begin in [lo, hi)?"""
-        return any(lo <= s.first_lsn.value < hi for s in self.spanning)
-
     def branch_points(self, run: LogRun, i: int, hi: int) -> list[int]:
         """Indexes j in [i, hi] after which another run could take over (a copy-only log, an
         overlapping chain): the redo point ``run.last[j]`` lies inside some other run."""

@@ -12,10 +12,9 @@ from hypothesis import strategies as st
 
 from restoreplan.core.audit import Verdict, audit_lineage
 from restoreplan.core.errors import NotRecoverable
-from restoreplan.core.history import History
 from restoreplan.core.planner import PlanOptions, plan_restore
 from restoreplan.core.target import RecoveryTarget
-from tests.core.test_property_planner import EVENTS, build
+from tests.core.test_property_planner import EVENTS, built
 
 NO_TAIL = PlanOptions(tail="never")
 USABLE = (Verdict.RESTORABLE, Verdict.POINT_IN_TIME, Verdict.LIMITED)
@@ -24,11 +23,10 @@ USABLE = (Verdict.RESTORABLE, Verdict.POINT_IN_TIME, Verdict.LIMITED)
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(events=st.lists(st.sampled_from(EVENTS), min_size=1, max_size=20))
 def test_verdicts_agree_with_plans(events):
-    sets = build(events)
-    if not sets:
+    found = built(events)
+    if found is None:
         return
-    h = History.from_sets(sets)
-    [lin] = h.lineages.values()
+    h, lin = found
     for v in audit_lineage(lin).verdicts():
         bs = v.backup
         if v.verdict in USABLE:
@@ -44,11 +42,10 @@ def test_verdicts_agree_with_plans(events):
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(events=st.lists(st.sampled_from(EVENTS), min_size=1, max_size=20))
 def test_the_latest_plan_ends_where_the_last_window_ends(events):
-    sets = build(events)
-    if not sets:
+    found = built(events)
+    if found is None:
         return
-    h = History.from_sets(sets)
-    [lin] = h.lineages.values()
+    h, lin = found
     windows = audit_lineage(lin).windows
     try:
         plan = plan_restore(h, "db", RecoveryTarget.latest(), NO_TAIL)

@@ -10,10 +10,9 @@ from hypothesis import strategies as st
 
 from restoreplan.core.audit import audit_lineage
 from restoreplan.core.errors import NotRecoverable
-from restoreplan.core.history import History
 from restoreplan.core.planner import PlanOptions, plan_restore
 from restoreplan.core.target import RecoveryTarget
-from tests.core.test_property_planner import EVENTS, START, build
+from tests.core.test_property_planner import EVENTS, START, built
 
 NO_TAIL = PlanOptions(tail="never")
 
@@ -24,11 +23,10 @@ NO_TAIL = PlanOptions(tail="never")
     offsets=st.lists(st.integers(0, 260), max_size=8),
 )
 def test_worst_case_is_the_planners(events, offsets):
-    sets = build(events)
-    if not sets:
+    found = built(events)
+    if found is None:
         return
-    h = History.from_sets(sets)
-    [lin] = h.lineages.values()
+    h, lin = found
     a = audit_lineage(lin)
     for worst in (a.worst_steps, a.worst_bytes):
         if worst is None:

@@ -10,21 +10,19 @@ from hypothesis import strategies as st
 
 from restoreplan.core.errors import NotRecoverable
 from restoreplan.core.graph import restore_graph
-from restoreplan.core.history import History
 from restoreplan.core.plan import Action
 from restoreplan.core.planner import PlanOptions, plan_restore
 from restoreplan.core.target import RecoveryTarget
-from tests.core.test_property_planner import EVENTS, START, build
+from tests.core.test_property_planner import EVENTS, START, built
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(events=st.lists(st.sampled_from(EVENTS), min_size=1, max_size=20), offset=st.integers(0, 220))
 def test_every_plan_walks_edges_of_the_restore_graph(events, offset):
-    sets = build(events)
-    if not sets:
+    found = built(events)
+    if found is None:
         return
-    h = History.from_sets(sets)
-    [lin] = h.lineages.values()
+    h, lin = found
     try:
         p = plan_restore(h, "db", RecoveryTarget.at(START + timedelta(minutes=offset)), PlanOptions(tail="never"))
     except NotRecoverable:

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from restoreplan.core.errors import NotRecoverable
-from restoreplan.core.history import History
+from restoreplan.core.history import History, Lineage
 from restoreplan.core.model import BackupSet, BackupType
 from restoreplan.core.plan import Action, Plan, StopKind
 from restoreplan.core.planner import PlanOptions, plan_restore
@@ -67,6 +67,16 @@ def build(events: list[str]) -> list[BackupSet]:
             model, begins = "FULL", True
         pos += 10
     return sets
+
+
+def built(events: list[str]) -> tuple[History, Lineage] | None:
+    """The history the events make and its one lineage (None when they make no backup)."""
+    sets = build(events)
+    if not sets:
+        return None
+    h = History.from_sets(sets)
+    [lin] = h.lineages.values()
+    return h, lin
 
 
 def usable(bs: BackupSet) -> bool:
@@ -200,11 +210,10 @@ def test_plans_at_backup_finish_times_are_valid(events):
 def test_recoverable_windows_agree_with_the_planner(events, offset):
     from restoreplan.core.windows import recoverable_windows
 
-    sets = build(events)
-    if not sets:
+    found = built(events)
+    if found is None:
         return
-    h = History.from_sets(sets)
-    lin = next(iter(h.lineages.values()))
+    h, lin = found
     t = START + timedelta(minutes=offset)
     inside = any(t in w for w in recoverable_windows(lin))
     try:

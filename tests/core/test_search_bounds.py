@@ -19,7 +19,7 @@ from restoreplan.core.planner import PlanOptions, plan_lineage
 from restoreplan.core.target import RecoveryTarget
 from restoreplan.core.windows import data_starts
 from tests.builders import diff, full, history, log
-from tests.core.test_property_planner import EVENTS, START, build
+from tests.core.test_property_planner import EVENTS, START, built
 
 
 def test_the_bound_counts_greedy_logs_up_to_one_that_reaches_the_time():
@@ -38,10 +38,10 @@ def test_the_bound_counts_greedy_logs_up_to_one_that_reaches_the_time():
 @settings(max_examples=300, deadline=None)
 @given(events=st.lists(st.sampled_from(EVENTS), min_size=1, max_size=20), offset=st.integers(0, 220))
 def test_the_bound_never_exceeds_a_real_paths_logs(events, offset):
-    sets = build(events)
-    if not sets:
+    found = built(events)
+    if found is None:
         return
-    [lin] = history(*sets).lineages.values()
+    _, lin = found
     cover = LogCover.of(lin)
     goal = Goal(time=START + timedelta(minutes=offset))
     for f, d in data_starts(lin):
