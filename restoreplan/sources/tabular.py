@@ -12,9 +12,10 @@ from contextlib import contextmanager
 from itertools import chain, islice
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from restoreplan.core.errors import InputError
+from restoreplan.sources import jsonstream
 from restoreplan.sources.canonical import CHUNK, SetBuilder, check_header
 
 _DASHES = re.compile(r"^-+$")
@@ -205,7 +206,9 @@ def read_history_file(
         else:
             raise InputError(f"{origin}: the file is empty", hint="export the history again")
         stripped = line.lstrip()
-        if stripped[0] in "[{<":  # the rest of the text, not the path again: it may be a pipe
+        if stripped[0] == "[":
+            return _read_json_array(line, text, path, builder, input_format, progress)
+        if stripped[0] in "{<":  # the rest of the text, not the path again: it may be a pipe
             whole = line + text.read()
             text.close()
             return _read_document(whole, path, builder, input_format, is_json=stripped[0] != "<")
@@ -236,6 +239,45 @@ def read_history_file(
     else:
         raise InputError(f"{origin}: input format {fmt} does not match a CSV file")
     return fmt
+
+
+def _read_json_array(
+    head: str,
+    text: TextIO,
+    origin: str,
+    builder: SetBuilder,
+    fmt: str | None,
+    progress: Callable[[int], None] | None,
+) -> str:
+    """A JSON array of records, decoded and added a record at a time (msdb-json), so that an
+    export of millions of rows never sits in memory as text or as one list."""
+    records = jsonstream.array_objects(head, text, origin)
+    first = next(records, None)
+    if first is None:
+        raise InputError(f"{origin}: the file holds no rows", hint="export the history again")
+    fmt = fmt or _detect(list(first.keys()), is_json=True, origin=origin)
+    rows: Iterator[dict[str, Any]] = chain([first], records)
+    if fmt == "msdb-json":
+        if progress is not None:
+            rows = _reporting(rows, builder, progress)
+        builder.add_mappings(rows, origin)
+    elif fmt == "dbatools-json":
+        from restoreplan.sources import dbatools
+
+        builder.add_mappings(dbatools.to_canonical(list(rows), origin), origin)
+    else:
+        raise InputError(f"{origin}: input format {fmt} does not match a JSON file")
+    return fmt
+
+
+def _reporting(
+    rows: Iterator[dict[str, Any]], builder: SetBuilder, progress: Callable[[int], None]
+) -> Iterator[dict[str, Any]]:
+    """The rows, telling ``progress`` the rows read so far after each CHUNK of them."""
+    for n, row in enumerate(rows, start=1):
+        if n % CHUNK == 0:
+            progress(builder.rows_read)
+        yield row
 
 
 def _read_document(
