@@ -109,10 +109,32 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# Above this many databases and listed backups, the JSON is written a database per line.
+LARGE_JSON = 2000
+
+
 def _json_to(fh: TextIO, doc: dict[str, Any]) -> None:
-    """Streamed: a report of thousands of databases is never held as one string as well."""
-    json.dump(doc, fh, indent=2, ensure_ascii=False, default=str)
-    fh.write("\n")
+    """Streamed a database at a time: a report of thousands of databases is never held as one
+    string as well. A small report is indented; a large one (many databases, --all-backups)
+    has a database per line, encoded by the json module's C encoder (the indenting one is
+    pure Python and five times slower)."""
+    dbs = doc["databases"]
+    if len(dbs) + sum(len(d["backups"]) for d in dbs) <= LARGE_JSON:
+        json.dump(doc, fh, indent=2, ensure_ascii=False, default=str)
+        fh.write("\n")
+        return
+    encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
+    fh.write("{")
+    for n, (key, value) in enumerate(doc.items()):
+        fh.write(("\n  " if n == 0 else ",\n  ") + encode(key) + ": ")
+        if key == "databases":
+            fh.write("[")
+            for i, entry in enumerate(value):
+                fh.write(("\n    " if i == 0 else ",\n    ") + encode(entry))
+            fh.write("\n  ]" if value else "]")
+        else:
+            fh.write(encode(value))
+    fh.write("\n}\n")
 
 
 def _write(output: str | None, write: Callable[[TextIO], object]) -> None:

@@ -49,6 +49,19 @@ def test_all_backups_lists_every_verdict(capsys):
     assert len(db["backups"]) == sum(db["verdict_counts"].values())
 
 
+def test_large_json_is_a_database_per_line_and_the_same_document(capsys, monkeypatch):
+    from restoreplan.cli import audit_cmd
+
+    _, indented = run(capsys, "--format", "json", "--all-backups")
+    monkeypatch.setattr(audit_cmd, "LARGE_JSON", 0)
+    _, large = run(capsys, "--format", "json", "--all-backups")
+    assert json.loads(large) == json.loads(indented)
+    doc = json.loads(indented)
+    lines = large.splitlines()
+    assert len(lines) == len(doc["databases"]) + 3 + len(doc)  # {, "databases": [, ], a line per other key, }
+    assert json.loads(lines[2].rstrip(",")) == doc["databases"][0]
+
+
 def hostile_history():
     return history(full("10:00", 100, 120, name=HOSTILE), log("10:15", 90, 150, name=HOSTILE),
                    log("10:45", 160, 200, name=HOSTILE), full("11:00", 205, 220, name=HOSTILE),
