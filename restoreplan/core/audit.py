@@ -175,7 +175,7 @@ def _judge(lin: Lineage, bs: BackupSet, windows: list[Window], ends: list[dateti
     reach = lin.reach_key(bs)
     if windows and reach < windows[0].start:
         return (Verdict.NOT_NEEDED, "not needed: it ends before the earliest recoverable "
-                             "point (the full backup it follows is not in the history)")
+                             "point (no usable full backup finishes before it)")
     if not _in_windows(windows, ends, reach):
         return (Verdict.UNREACHABLE, "intact, but no chain from a full backup reaches it "
                              "(a log gap or no full before it)")

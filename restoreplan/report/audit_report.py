@@ -142,16 +142,35 @@ def _detail(a: LineageAudit, fmt: str) -> list[str]:
     return lines
 
 
+# Above this many lineages, the text report details only those that need attention: a server
+# of thousands of databases would otherwise print a section (and two tables) for each.
+DETAIL_LIMIT = 50
+
+
+def _needs_attention(a: LineageAudit) -> bool:
+    return bool(a.findings.count("error") or a.findings.count("warning") or a.gaps or not a.windows)
+
+
 def audit_text(result: AuditResult, *, markdown: bool = False) -> str:
+    """The summary table, then a section per lineage (beyond DETAIL_LIMIT lineages, only for
+    those with an error, a warning, a gap or no recoverable window), then the verdict."""
     fmt = "github" if markdown else "simple"
     lines = ["# Recoverability audit" if markdown else "Recoverability audit", ""]
     lines.append(tabulate(summary_rows(result), headers=SUMMARY_HEADERS, tablefmt=fmt))
-    for a in result.lineages:
+    detailed = list(result.lineages)
+    if len(detailed) > DETAIL_LIMIT:
+        detailed = [a for a in detailed if _needs_attention(a)]
+    for a in detailed:
         lines.append("")
         detail = _detail(a, fmt)
         lines.append(("## " if markdown else "") + detail[0])
         for d in detail[1:]:
             lines.extend(["", d] if markdown else [d])
+    left_out = len(result.lineages) - len(detailed)
+    if left_out:
+        lines.append("")
+        lines.append(f"{left_out} of {len(result.lineages)} lineages have no error, warning or gap: their "
+                     "summary rows above say it all (details: -d NAME, or --format json or html)")
     lines.append("")
     lines.append(summary_json([a.findings for a in result.lineages])["verdict"])
     return "\n".join(lines) + "\n"

@@ -62,6 +62,19 @@ def test_large_json_is_a_database_per_line_and_the_same_document(capsys, monkeyp
     assert json.loads(lines[2].rstrip(",")) == doc["databases"][0]
 
 
+def test_text_details_beyond_the_limit_only_where_attention_is_needed(capsys, monkeypatch):
+    from restoreplan.report import audit_report
+
+    _, every = run(capsys)
+    monkeypatch.setattr(audit_report, "DETAIL_LIMIT", 1)
+    _, few = run(capsys)
+    sections = [line for line in every.splitlines() if "(family_guid " in line]
+    kept = [line for line in few.splitlines() if "(family_guid " in line]
+    assert len(sections) == 5 and 0 < len(kept) < 5
+    assert f"{5 - len(kept)} of 5 lineages have no error, warning or gap" in few
+    assert few.splitlines()[-1] == every.splitlines()[-1]  # the same verdict
+
+
 def hostile_history():
     return history(full("10:00", 100, 120, name=HOSTILE), log("10:15", 90, 150, name=HOSTILE),
                    log("10:45", 160, 200, name=HOSTILE), full("11:00", 205, 220, name=HOSTILE),
