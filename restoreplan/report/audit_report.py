@@ -17,6 +17,7 @@ from restoreplan.core.audit import (
     describe_seconds,
 )
 from restoreplan.core.target import ResolvedTime, fmt_time
+from restoreplan.core.validate import Severity
 from restoreplan.report.findings_report import family_guid, lineage_json, summary_json
 from restoreplan.report.plan_report import human_bytes
 from restoreplan.report.tables import wrap_columns
@@ -97,7 +98,7 @@ def summary_rows(result: AuditResult) -> list[list[Any]]:
                      f"{w.steps} / {human_bytes(a.worst_bytes.bytes if a.worst_bytes else w.bytes)} / "
                      f"{describe_seconds(max(w.seconds, a.worst_bytes.seconds if a.worst_bytes else 0))}"
                      if w else "-",
-                     a.findings.count("error"), a.findings.count("warning")])  # type: ignore[arg-type]
+                     a.findings.count(Severity.ERROR), a.findings.count(Severity.WARNING)])
     return rows
 
 
@@ -148,7 +149,7 @@ DETAIL_LIMIT = 50
 
 
 def _needs_attention(a: LineageAudit) -> bool:
-    return bool(a.findings.count("error") or a.findings.count("warning") or a.gaps or not a.windows)
+    return bool(a.findings.count(Severity.ERROR) or a.findings.count(Severity.WARNING) or a.gaps or not a.windows)
 
 
 def audit_text(result: AuditResult, *, markdown: bool = False) -> str:
@@ -187,5 +188,5 @@ def audit_csv(result: AuditResult) -> str:
                     ws.steps if ws else "", wb.bytes if wb else "",
                     round(max(ws.seconds, wb.seconds)) if ws and wb else "",
                     _count(a, "D"), _count(a, "I"), _count(a, "L"), sum(s.size_on_disk for s in a.type_stats),
-                    a.findings.count("error"), a.findings.count("warning")])  # type: ignore[arg-type]
+                    a.findings.count(Severity.ERROR), a.findings.count(Severity.WARNING)])
     return buf.getvalue()

@@ -43,6 +43,17 @@ def test_csv_and_markdown(capsys):
     assert out.startswith("# Recoverability audit") and "| database" in out
 
 
+def test_summary_rows_count_the_findings(capsys):
+    """The errors and warnings columns once compared severities by identity with a string: 0."""
+    _, out = run(capsys, "--format", "json")
+    doc = json.loads(out)
+    _, out = run(capsys, "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [int(r["warnings"]) for r in rows] == [db["warnings"] for db in doc["databases"]]
+    assert [int(r["errors"]) for r in rows] == [db["errors"] for db in doc["databases"]]
+    assert sum(int(r["warnings"]) for r in rows) == doc["summary"]["warnings"] > 0
+
+
 def test_all_backups_lists_every_verdict(capsys):
     _, out = run(capsys, "--format", "json", "-d", "Legacy", "--all-backups")
     db = json.loads(out)["databases"][0]
