@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import csv
 import heapq
+import json
 import os
 import random
 import sys
@@ -271,6 +272,10 @@ SHAPES = {
     "striped": "every backup striped over 4 files: 4 rows per backup set, merged into one set",
     "copy-only": "the standard history with an hourly copy-only log backup beside each chain (a "
     "second backup tool): every one is a run of its own over the chain, a branch for the planner",
+    "tiny": "rows / 5 databases of 5 rows each (a full and four logs): the extreme of many-small, "
+    "where what a database costs is all there is",
+    "json": "the standard history as an msdb-json export (a JSON array of objects with msdb's "
+    "column names), read a record at a time; its baseline is csv.reader over the same rows as CSV",
 }
 
 
@@ -291,8 +296,8 @@ def _striped(rows: Iterator[list[str]], stripes: int = 4) -> Iterator[list[str]]
 
 def write_shape(path: Path, shape: str, rows: int, seed: int = 1) -> Path:
     """A history of ``rows`` rows in one of SHAPES."""
-    if shape == "many-small":
-        per_db = 50
+    if shape in ("many-small", "tiny"):
+        per_db = 50 if shape == "many-small" else 5
         dbs = (_Database(i, seed, stripe_fulls=False) for i in range(max(1, rows // per_db)))
         return _write(path, ((db, per_db, None) for db in dbs))
     n_db = max(1, rows // ROWS_PER_DATABASE)
@@ -315,11 +320,32 @@ def write_shape(path: Path, shape: str, rows: int, seed: int = 1) -> Path:
     if shape == "copy-only":
         dbs = (_Database(i, seed, stripe_fulls=i % 4 == 0, copy_only_logs=True) for i in range(n_db))
         return _write(path, ((db, per_db, None) for db in dbs))
+    if shape == "json":
+        return _as_json(ensure_history(rows, path.parent, seed), path)
     raise ValueError(f"unknown shape {shape!r} (one of {', '.join(SHAPES)})")
 
 
+def _as_json(source: Path, path: Path) -> Path:
+    """A CSV history written again as a JSON array, an object per line (streaming)."""
+    tmp = path.with_suffix(".tmp")
+    with open(source, newline="") as src, open(tmp, "w") as out:
+        reader = csv.reader(src)
+        header = next(reader)
+        out.write("[")
+        for n, row in enumerate(reader):
+            out.write(("\n" if n == 0 else ",\n") + json.dumps(dict(zip(header, row, strict=True))))
+        out.write("\n]\n")
+    os.replace(tmp, path)
+    return path
+
+
 def shape_path(shape: str, rows: int, data_dir: Path = DATA_DIR, seed: int = 1) -> Path:
-    return data_dir / f"{shape}_{rows}_s{seed}.csv"
+    return data_dir / f"{shape}_{rows}_s{seed}.{'json' if shape == 'json' else 'csv'}"
+
+
+def baseline_path(shape: str, rows: int, data_dir: Path = DATA_DIR, seed: int = 1) -> Path:
+    """The CSV a shape's baseline reads: the shape's own file, or for json the same rows as CSV."""
+    return ensure_history(rows, data_dir, seed) if shape == "json" else shape_path(shape, rows, data_dir, seed)
 
 
 def ensure_shape(shape: str, rows: int, data_dir: Path = DATA_DIR, seed: int = 1) -> Path:

@@ -338,7 +338,8 @@ def _shapes(
     for shape in generate.SHAPES:
         path = generate.ensure_shape(shape, rows, data_dir)
         print(f"shape {shape}: {rows:,} rows", flush=True)
-        base = run_case("csv.reader baseline", rows, [PY, "-c", BASELINE, str(path)], runs)
+        base_path = generate.baseline_path(shape, rows, data_dir)
+        base = run_case("csv.reader baseline", rows, [PY, "-c", BASELINE, str(base_path)], runs)
         audit = run_case("restoreplan audit", rows, [*CLI, "audit", "--history", str(path)], runs, ok=(0, 1))
         out.append([shape, base, audit])
     table = []
