@@ -25,8 +25,8 @@ class _Text:
 
     __slots__ = ("buf", "pos", "line", "stream", "origin", "block")
 
-    def __init__(self, head: str, stream: TextIO, origin: str, block: int) -> None:
-        self.buf, self.pos, self.line = head, 0, 1
+    def __init__(self, head: str, stream: TextIO, origin: str, block: int, line: int) -> None:
+        self.buf, self.pos, self.line = head, 0, line
         self.stream, self.origin, self.block = stream, origin, block
 
     def more(self) -> bool:
@@ -65,11 +65,11 @@ class _Text:
 
 
 def array_objects(
-    head: str, stream: TextIO, origin: str, block: int | None = None
+    head: str, stream: TextIO, origin: str, block: int | None = None, *, line: int = 1
 ) -> Iterator[dict[str, Any]]:
     """The objects of the array that ``head`` (then ``stream``) holds, one at a time, reading
-    ``block`` characters at a time (default BLOCK)."""
-    text = _Text(head, stream, origin, block or BLOCK)
+    ``block`` characters at a time (default BLOCK); ``head`` begins on line ``line``."""
+    text = _Text(head, stream, origin, block or BLOCK, line)
     if text.peek() != "[":
         raise text.error("expecting '['")
     text.pos += 1

@@ -200,19 +200,23 @@ def read_history_file(
     """
     origin = path
     with _open_text(path, origin) as text, _reading(path, origin):
-        for line in text:
-            if line.strip():
-                break
-        else:
+        # the first character that is not blank says what the file is; a character at a time,
+        # since a JSON export may be a single line of a gigabyte
+        blank = []
+        while (first := text.read(1)).isspace():
+            blank.append(first)
+        if not first:
             raise InputError(f"{origin}: the file is empty", hint="export the history again")
-        stripped = line.lstrip()
-        if stripped[0] == "[":
-            return _read_json_array(line, text, path, builder, input_format, progress)
-        if stripped[0] in "{<":  # the rest of the text, not the path again: it may be a pipe
-            whole = line + text.read()
+        skipped = "".join(blank)
+        head = skipped[max(skipped.rfind("\n"), skipped.rfind("\r")) + 1 :] + first
+        if first == "[":
+            line_no = 1 + skipped.count("\n")
+            return _read_json_array(head, text, path, builder, input_format, progress, line_no)
+        if first in "{<":  # the rest of the text, not the path again: it may be a pipe
+            whole = head + text.read()
             text.close()
-            return _read_document(whole, path, builder, input_format, is_json=stripped[0] != "<")
-        header, reader = _csv_start(chain([line], text), origin)
+            return _read_document(whole, path, builder, input_format, is_json=first == "{")
+        header, reader = _csv_start(chain([head + text.readline()], text), origin)
         fmt = input_format or _detect(header, is_json=False, origin=origin)
         if fmt == "msdb-csv":
             check_header(header, origin)
@@ -248,10 +252,12 @@ def _read_json_array(
     builder: SetBuilder,
     fmt: str | None,
     progress: Callable[[int], None] | None,
+    line_no: int,
 ) -> str:
-    """A JSON array of records, decoded and added a record at a time (msdb-json), so that an
-    export of millions of rows never sits in memory as text or as one list."""
-    records = jsonstream.array_objects(head, text, origin)
+    """A JSON array of records (``head`` on line ``line_no``, then ``text``), decoded and added
+    a record at a time (msdb-json), so that an export of millions of rows never sits in memory
+    as text or as one list."""
+    records = jsonstream.array_objects(head, text, origin, line=line_no)
     first = next(records, None)
     if first is None:
         raise InputError(f"{origin}: the file holds no rows", hint="export the history again")

@@ -84,3 +84,25 @@ def test_an_empty_array_holds_no_rows(tmp_path):
     path.write_text(" [ ]\n")
     with pytest.raises(InputError, match="holds no rows"):
         _sets(str(path))
+
+
+def test_a_one_line_export_and_leading_blank_lines(tmp_path, monkeypatch):
+    """The file's kind is sniffed from its first non-blank character, not its first line (a
+    JSON export may be one line of a gigabyte); error lines count the blank lines before."""
+    with open(SAMPLE, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    one_line = tmp_path / "one.json"
+    one_line.write_text("\n \n" + json.dumps(rows))
+    monkeypatch.setattr(jsonstream, "BLOCK", 1000)
+    assert _sets(str(one_line)) == _sets(str(SAMPLE))
+    bad = tmp_path / "bad.json"
+    bad.write_text('\n\n  [\n{"a": }]')
+    with pytest.raises(InputError, match="at line 4"):
+        _sets(str(bad))
+    blank = tmp_path / "blank.csv"
+    blank.write_text(" \n\t\n")
+    with pytest.raises(InputError, match="the file is empty"):
+        _sets(str(blank))
+    indented = tmp_path / "indented.csv"
+    indented.write_text("\n\n  " + SAMPLE.read_text())
+    assert _sets(str(indented)) == _sets(str(SAMPLE))
