@@ -13,6 +13,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import accumulate
 from operator import attrgetter
 from typing import Any, TypeVar
 
@@ -40,15 +41,17 @@ class LogRun:
     bytes_prefix: list[int] = field(default_factory=lambda: [0])
     bulk: list[int] = field(default_factory=list)  # indexes of logs with bulk-logged data
 
-    def append(self, log: BackupSet, reach: datetime) -> None:
-        if log.traits.has_bulk_logged_data:
-            self.bulk.append(len(self.logs))
-        self.logs.append(log)
-        self.first.append(log.first_lsn.value)
-        self.last.append(log.last_lsn.value)
-        self.reach.append(reach)
-        self.bytes_prefix.append(
-            self.bytes_prefix[-1] + (log.compressed_backup_size or log.backup_size or 0)
+    @classmethod
+    def of(cls, logs: list[BackupSet], reach: list[datetime]) -> LogRun:
+        """A run of these logs (already consecutive), with their reach keys: its arrays are
+        made a column at a time."""
+        return cls(
+            logs,
+            [log.first_lsn.value for log in logs],
+            [log.last_lsn.value for log in logs],
+            reach,
+            list(accumulate((log.compressed_backup_size or log.backup_size or 0 for log in logs), initial=0)),
+            [i for i, log in enumerate(logs) if log.traits.has_bulk_logged_data],
         )
 
     @property
@@ -303,34 +306,38 @@ def build_lineage(key: str, sets: Sequence[BackupSet], unavailable: dict[str, st
     )
     lineage.logs = logs
     lineage.spanning = [s for s in logs if s.spans_fork]
-    open_runs: dict[int, list[LogRun]] = {}  # by the LSN the run ends at
-    runs: list[LogRun] = []
+    # Each log joins the run that ends where it starts (or begins one): a run is gathered as
+    # (its logs, their reach keys) and made into a LogRun once complete.
+    open_runs: dict[int, list[tuple[list[BackupSet], list[datetime]]]] = {}  # by the LSN it ends at
+    gathered: list[tuple[list[BackupSet], list[datetime]]] = []
     reach_key = lineage.reach_key
     for log in logs:
         reach = reach_key(log)
         t = log.traits
-        target: LogRun | None = None
+        target = None
         first = log.first_lsn.value
         if not (t.is_copy_only or t.begins_log_chain or t.spans_fork) and first in open_runs:
             entry = t.first_recovery_fork_guid or t.last_recovery_fork_guid
-            for run in open_runs[first]:
+            ending = open_runs[first]
+            for n, run in enumerate(ending):
+                prev = run[0][-1]
                 if (
-                    not run.logs[-1].traits.is_copy_only
-                    and forks_match(run.exit_fork, entry)
-                    and run.reach[-1] <= reach
+                    not prev.traits.is_copy_only
+                    and forks_match(prev.last_recovery_fork_guid or prev.first_recovery_fork_guid, entry)
+                    and run[1][-1] <= reach
                 ):
                     target = run
+                    del ending[n]  # it ended at this log's first LSN
+                    if not ending:
+                        del open_runs[first]
                     break
         if target is None:
-            target = LogRun(logs=[])
-            runs.append(target)
-        else:  # it ended at this log's first LSN
-            ending = open_runs[first]
-            ending.remove(target)
-            if not ending:
-                del open_runs[first]
-        target.append(log, reach)
+            target = ([], [])
+            gathered.append(target)
+        target[0].append(log)
+        target[1].append(reach)
         open_runs.setdefault(log.last_lsn.value, []).append(target)
+    runs = [LogRun.of(run_logs, reach) for run_logs, reach in gathered]
     runs.sort(key=lambda r: (r.start, r.end))
     lineage.runs = runs
     lineage.run_starts = [r.start for r in runs]
