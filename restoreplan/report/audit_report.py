@@ -104,6 +104,9 @@ def summary_rows(result: AuditResult) -> list[list[Any]]:
 
 SUMMARY_HEADERS = ["database", "family", "earliest", "latest", "windows", "gaps", "RPO",
                    "worst: steps / bytes / time", "errors", "warnings"]
+# told rather than detected: a name or family prefix of digits stays left, and a table of
+# thousands of rows is not scanned for numbers cell by cell
+_SUMMARY_ALIGN = ("left", "left", "left", "left", "right", "right", "left", "left", "right", "right")
 
 
 # the count column is right-aligned as tabulate aligns numbers; told rather than detected, since
@@ -157,7 +160,9 @@ def audit_text(result: AuditResult, *, markdown: bool = False) -> str:
     those with an error, a warning, a gap or no recoverable window), then the verdict."""
     fmt = "github" if markdown else "simple"
     lines = ["# Recoverability audit" if markdown else "Recoverability audit", ""]
-    lines.append(tabulate(summary_rows(result), headers=SUMMARY_HEADERS, tablefmt=fmt))
+    rows = [[str(cell) for cell in row] for row in summary_rows(result)]
+    lines.append(tabulate(rows, headers=SUMMARY_HEADERS, tablefmt=fmt, disable_numparse=True,
+                          colalign=_SUMMARY_ALIGN))
     detailed = list(result.lineages)
     if len(detailed) > DETAIL_LIMIT:
         detailed = [a for a in detailed if _needs_attention(a)]
