@@ -149,6 +149,9 @@ class AuditResult:
 
 # -- verdicts ----------------------------------------------------------------------------------
 
+_TYPE_ORDER = tuple(BackupType)  # enum iteration is slow: once per module, not per lineage
+_VERDICT_ORDER = tuple(Verdict)
+
 def _in_windows(windows: list[Window], ends: list[datetime], key: datetime) -> bool:
     i = bisect.bisect_left(ends, key)
     return i < len(windows) and windows[i].start <= key
@@ -202,7 +205,7 @@ def _rates(stats: tuple[TypeStats, ...]) -> dict[BackupType, float]:
     rates = {s.type: s.bytes_per_second for s in stats if s.bytes_per_second}
     overall = [r for r in rates.values()]
     fallback = sum(overall) / len(overall) if overall else 50 * 2**20
-    return {t: rates.get(t, fallback) for t in BackupType}
+    return {t: rates.get(t, fallback) for t in _TYPE_ORDER}
 
 
 def _duration(c: Choice, rates: dict[BackupType, float], restore_rate: float | None) -> float:
@@ -241,7 +244,10 @@ def _worst(lin: Lineage, clock: Clock, windows: list[Window], stats: tuple[TypeS
         return WorstCase(clock.from_key(t), c.steps, c.nbytes, _duration(c, rates, restore_rate),
                          c.full.backup_set_uuid, c.diff.backup_set_uuid if c.diff else None, nlogs)
 
-    return case(top_steps), case(top_bytes)
+    most_steps = case(top_steps)
+    if top_bytes is not None and top_steps is not None and top_bytes[2] is top_steps[2]:
+        return most_steps, most_steps  # the same plan at the same instant
+    return most_steps, case(top_bytes)
 
 
 # -- one pass over the sets ----------------------------------------------------------------------
@@ -364,7 +370,7 @@ def audit_lineage(lin: Lineage, opts: AuditOptions | None = None, *, superseded:
     p = _one_pass(lin, windows)
     stats = tuple(
         TypeStats(t, int(v[0]), int(v[1]), int(v[2]), (v[3] / v[4]) if v[4] else None)
-        for t, v in sorted(p.stats.items(), key=lambda kv: list(BackupType).index(kv[0]))
+        for t, v in sorted(p.stats.items(), key=lambda kv: _TYPE_ORDER.index(kv[0]))
     )
     worst_steps, worst_bytes = _worst(lin, clock, windows, stats, opts.restore_rate)
     as_of = rpo = None
@@ -372,13 +378,12 @@ def audit_lineage(lin: Lineage, opts: AuditOptions | None = None, *, superseded:
         key = as_of_key(lin, clock, opts.as_of)
         as_of = clock.from_key(key)
         rpo = max(timedelta(0), key - windows[-1].end) if windows else None
-    order = list(Verdict)
     return LineageAudit(
         lineage=lin, findings=findings,
         windows=tuple((clock.from_key(w.start), clock.from_key(w.end)) for w in windows),
         gaps=_gaps(lin, clock, windows, p.notable, findings), as_of=as_of, rpo=rpo,
         worst_steps=worst_steps, worst_bytes=worst_bytes, type_stats=stats,
-        verdict_counts=tuple(sorted(p.counts.items(), key=lambda kv: order.index(kv[0]))),
+        verdict_counts=tuple(sorted(p.counts.items(), key=lambda kv: _VERDICT_ORDER.index(kv[0]))),
         exceptions=tuple(p.exceptions), forks=_forks(lin, clock, p.forks),
     )
 
