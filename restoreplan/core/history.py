@@ -134,6 +134,10 @@ class Lineage:
     unavailable: dict[str, str]  # uuid -> reason it cannot be restored by this tool
     diff_base: dict[str, str] = field(default_factory=dict)  # differential uuid -> its base full's uuid
     marks: list[LogMark] = field(default_factory=list)
+    # other databases of the same family_guid backed up at the same time (copies restored under
+    # another name): kept apart in lineages of their own
+    copies: list[str] = field(default_factory=list)
+    family: str = ""  # the family's key (family_guid): the key itself unless copies split the family
     # Derived values computed once per lineage (the lineage never changes after it is built).
     cache: dict[str, Any] = field(default_factory=dict)
 
@@ -270,6 +274,7 @@ def build_lineage(key: str, sets: Sequence[BackupSet], unavailable: dict[str, st
     usable = [s for s in ordered if s.backup_set_uuid not in blocked]
     lineage = Lineage(
         key=key,
+        family=key,
         sets=ordered,
         utc=utc,
         by_uuid=by_uuid,
@@ -345,6 +350,37 @@ def build_lineage(key: str, sets: Sequence[BackupSet], unavailable: dict[str, st
     return lineage
 
 
+_names = attrgetter("traits.database_name")
+
+
+def apart(key: str, sets: list[BackupSet]) -> list[tuple[str, list[BackupSet], list[str]]]:
+    """A family's sets as lineages: (key, sets, the names of its concurrent copies).
+
+    family_guid survives a restore, even under another name (restore-rules B.7.3), so a copy
+    restored beside its original (Sales_Copy next to Sales) shares the original's family. Its
+    backups are another database's: a plan for Sales must never restore them, and the audit of
+    Sales must not count them. When databases of one family were backed up under different
+    names at the same time, each name is a lineage of its own (key ``family|name``); names
+    that follow one another (a rename) stay one lineage.
+    """
+    names = set(map(_names, sets))
+    if len(names) < 2 or len({n.casefold() for n in names}) < 2:
+        return [(key, sets, [])]
+    groups: dict[str, list[BackupSet]] = {}
+    for s in sets:
+        groups.setdefault(s.database_name.casefold(), []).append(s)
+    spans = sorted(
+        (min(s.backup_start_date for s in g), max(s.backup_finish_date for s in g)) for g in groups.values()
+    )
+    if all(later[0] >= earlier[1] for earlier, later in zip(spans, spans[1:], strict=False)):
+        return [(key, sets, [])]  # one after the other: renamed
+    shown = {s.database_name.casefold(): s.database_name for s in sets}  # the latest spelling
+    return [
+        (f"{key}|{folded}", g, sorted(shown[other] for other in groups if other != folded))
+        for folded, g in groups.items()
+    ]
+
+
 @dataclass(slots=True)
 class History:
     """All lineages of all databases in the inputs."""
@@ -365,7 +401,11 @@ class History:
         for s in sets:
             groups.setdefault(s.traits.lineage_key, []).append(s)
         blocked = unavailable or {}
-        lineages = {key: build_lineage(key, g, blocked) for key, g in groups.items()}
+        lineages = {}
+        for family, g in groups.items():
+            for key, part, copies in apart(family, g):
+                lin = lineages[key] = build_lineage(key, part, blocked)
+                lin.copies, lin.family = copies, family
         all_marks = list(marks)
         by_name: dict[str, list[int]] = {}
         for n, m in enumerate(all_marks):

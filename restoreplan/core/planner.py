@@ -266,7 +266,7 @@ def choose_lineage(history: History, database: str, target: RecoveryTarget, fami
         raise UsageError(f"no database named {database!r} in the history", hint=f"databases: {names}")
     if family_guid:
         wanted = family_guid.strip("{}").lower()
-        match = [lin for lin in found if lin.key == wanted]
+        match = [lin for lin in found if wanted in (lin.key, lin.family)]
         if not match:
             keys = ", ".join(lin.key for lin in found)
             raise UsageError(f"{database!r} has no lineage with family_guid {family_guid}", hint=f"lineages: {keys}")

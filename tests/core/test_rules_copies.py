@@ -1,0 +1,88 @@
+"""Restore-rules B.7.3, completed: family_guid survives a restore, even under another name.
+
+A copy restored beside its original (Sales_Copy next to Sales, same server or not) shares the
+original's family_guid but is another database. Partitioned by family_guid alone, a plan for
+Sales restored the copy's backups (the copy's state, not Sales's) and the audit of Sales counted
+the copy's coverage as its own. Names that follow one another (a rename) are one database.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from restoreplan.core.audit import audit_history
+from restoreplan.core.errors import NotRecoverable
+from restoreplan.core.planner import PlanOptions, plan_restore
+from restoreplan.core.target import RecoveryTarget
+from restoreplan.core.validate import validate_history
+from tests.builders import FAMILY, FORK_A, FORK_B, full, history, log, when
+
+SALES = dict(name="Sales", database_guid="d1d1d1d1-0000-4000-8000-000000000001", fork=FORK_A)
+COPY = dict(name="Sales_Copy", database_guid="d2d2d2d2-0000-4000-8000-000000000002", fork=FORK_B)
+
+
+def _copied():
+    """Sales loses its 11:15 log; Sales_Copy (restored from Sales at 10:30) covers that time."""
+    return history(
+        full("10:00", 100, 120, **SALES),
+        log("10:15", 100, 150, **SALES), log("10:30", 150, 180, **SALES), log("10:45", 180, 210, **SALES),
+        log("11:00", 210, 240, **SALES), log("11:30", 270, 300, **SALES),  # 240 -> 270 is lost
+        full("11:00", 185, 190, **COPY), log("11:15", 185, 230, **COPY), log("11:30", 230, 260, **COPY),
+    )  # fmt: skip
+
+
+def _plan(h, name: str, at: str, **kw):
+    return plan_restore(h, name, RecoveryTarget.at(when(at)), PlanOptions(tail="never", **kw))
+
+
+def test_a_plan_never_restores_a_copys_backups():
+    h = _copied()
+    with pytest.raises(NotRecoverable) as exc:
+        _plan(h, "Sales", "11:20")
+    assert exc.value.code == "LOG_GAP"
+    p = _plan(h, "Sales", "10:50")
+    assert {s.backup.database_name for s in p.steps if s.backup} == {"Sales"}
+
+
+def test_the_copy_is_planned_from_its_own_backups():
+    p = _plan(_copied(), "Sales_Copy", "11:20")
+    assert {s.backup.database_name for s in p.steps if s.backup} == {"Sales_Copy"}
+
+
+def test_the_audit_of_the_original_does_not_count_the_copys_coverage():
+    audits = {a.database_name: a for a in audit_history(_copied()).lineages}
+    sales = audits["Sales"]
+    assert [(s.key, e.key) for s, e in sales.windows] == [(when("10:00"), when("11:00"))]
+    assert sales.findings.lineage.copies == ["Sales_Copy"]
+    assert audits["Sales_Copy"].findings.lineage.copies == ["Sales"]
+
+
+def test_each_is_told_why():
+    found = {lf.database_name: [f for f in lf.findings if f.code == "SHARED_FAMILY"]
+             for lf in validate_history(_copied())}  # fmt: skip
+    assert len(found["Sales"]) == 1 and "Sales_Copy" in found["Sales"][0].text
+    assert len(found["Sales_Copy"]) == 1 and FAMILY in found["Sales_Copy"][0].text
+
+
+def test_family_guid_still_chooses_a_split_lineage():
+    p = _plan(_copied(), "Sales", "10:50", family_guid=FAMILY)
+    assert p.family_guid == FAMILY
+
+
+def test_a_renamed_database_stays_one_lineage():
+    """Names one after the other are a rename: the full taken as Sales serves SalesArchive."""
+    renamed = dict(SALES, name="SalesArchive")
+    h = history(
+        full("10:00", 100, 120, **SALES), log("10:15", 100, 150, **SALES),
+        log("10:30", 150, 180, **renamed), log("10:45", 180, 210, **renamed),
+    )  # fmt: skip
+    assert len(h.lineages) == 1 and next(iter(h.lineages.values())).copies == []
+    p = _plan(h, "SalesArchive", "10:40")
+    assert [s.backup.database_name for s in p.steps if s.backup] == ["Sales", "Sales", "SalesArchive", "SalesArchive"]
+
+
+def test_case_alone_does_not_make_a_copy():
+    """SQL Server names compare case-insensitively here: SALES and Sales are one database."""
+    upper = dict(SALES, name="SALES")
+    h = history(full("10:00", 100, 120, **SALES), log("10:15", 100, 150, **upper), log("10:30", 150, 180, **SALES))
+    assert len(h.lineages) == 1
