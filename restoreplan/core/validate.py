@@ -384,10 +384,9 @@ def _lineage_findings(c: _Collector) -> None:
               fulls[-1] if fulls else None)
     if lin.copies:
         others = ", ".join(lin.copies)
-        c.add("SHARED_FAMILY", f"family_guid {lin.family} is shared with {others}, backed up at the same time "
-              f"as {lin.database_name}: a copy restored under another name keeps the family_guid but is "
-              f"another database, so its backups are kept apart (never restored for {lin.database_name}, "
-              "never counted in its audit).",
+        c.add("SHARED_FAMILY", f"family_guid {lin.family} is shared with {others}: a copy restored under "
+              f"another name keeps the family_guid but is another database, so its backups are kept apart "
+              f"(never restored for {lin.database_name}, never counted in its audit).",
               "nothing to do; plan a copy by its own name (--database).")
     diffs = [s for s in lin.sets if s.type is BackupType.DIFF and s.backup_set_uuid not in lin.unavailable]
     if diffs:

@@ -15,7 +15,7 @@ from restoreplan.core.errors import NotRecoverable
 from restoreplan.core.planner import PlanOptions, plan_restore
 from restoreplan.core.target import RecoveryTarget
 from restoreplan.core.validate import validate_history
-from tests.builders import FAMILY, FORK_A, FORK_B, full, history, log, when
+from tests.builders import FAMILY, FORK_A, FORK_B, diff, full, history, log, when
 
 SALES = dict(name="Sales", database_guid="d1d1d1d1-0000-4000-8000-000000000001", fork=FORK_A)
 COPY = dict(name="Sales_Copy", database_guid="d2d2d2d2-0000-4000-8000-000000000002", fork=FORK_B)
@@ -86,3 +86,36 @@ def test_case_alone_does_not_make_a_copy():
     upper = dict(SALES, name="SALES")
     h = history(full("10:00", 100, 120, **SALES), log("10:15", 100, 150, **upper), log("10:30", 150, 180, **SALES))
     assert len(h.lineages) == 1
+
+
+def test_a_copy_borrows_the_full_its_differential_is_based_on():
+    """Restored from Sales's full, the copy's nightly differential (before any full of its own)
+    is based on that full: the copy is restorable with it, and only the copy borrows it."""
+    base = full("10:00", 100, 120, **SALES)
+    h = history(
+        base, log("10:15", 100, 150, **SALES), log("10:30", 150, 180, **SALES), log("11:30", 180, 210, **SALES),
+        diff("11:00", 185, 190, base, **COPY), log("11:15", 185, 230, **COPY),
+    )  # fmt: skip
+    p = _plan(h, "Sales_Copy", "11:10")
+    assert p.steps[0].backup == base
+    assert [s.backup.database_name for s in p.steps if s.backup] == ["Sales", "Sales_Copy", "Sales_Copy"]
+    assert [lin.database_name for lin in h.lineages_named("Sales")] == ["Sales"]
+    copy = h.lineages_named("Sales_Copy")[0]
+    assert copy.database_names == ["Sales_Copy"] and copy.borrowed == {base.backup_set_uuid}
+    assert not [f for lf in validate_history(h) for f in lf.findings if f.code in ("ORPHAN_DIFFERENTIAL", "NO_FULL_BACKUP")]
+
+
+def test_a_copy_whose_original_stopped_being_backed_up_is_still_a_copy():
+    """Restored under a new name (a new database_guid), it is another database even when the
+    original's backups stopped before the copy's began: the audit must still show Sales alone."""
+    h = history(
+        full("10:00", 100, 120, **SALES), log("10:15", 100, 150, **SALES),
+        full("11:00", 185, 190, **COPY), log("11:15", 185, 230, **COPY),
+    )  # fmt: skip
+    assert sorted(lin.database_name for lin in h.lineages.values()) == ["Sales", "Sales_Copy"]
+    without_guids = dict(SALES, database_guid=None), dict(COPY, database_guid=None)
+    h = history(
+        full("10:00", 100, 120, **without_guids[0]), log("10:15", 100, 150, **without_guids[0]),
+        full("11:00", 185, 190, **without_guids[1]), log("11:15", 185, 230, **without_guids[1]),
+    )  # fmt: skip
+    assert len(h.lineages) == 2  # told apart by their recovery forks
