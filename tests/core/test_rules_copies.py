@@ -8,6 +8,8 @@ the copy's coverage as its own. Names that follow one another (a rename) are one
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from restoreplan.core.audit import audit_history
@@ -119,3 +121,33 @@ def test_a_copy_whose_original_stopped_being_backed_up_is_still_a_copy():
         full("11:00", 185, 190, **without_guids[1]), log("11:15", 185, 230, **without_guids[1]),
     )  # fmt: skip
     assert len(h.lineages) == 2  # told apart by their recovery forks
+
+
+def test_the_command_line_plans_the_original_from_a_csv_holding_both(tmp_path, capsys):
+    """Through the CSV reader and its skimming of other databases (plan --database)."""
+    from restoreplan.cli.main import main
+
+    header = ["database_name", "backup_set_uuid", "type", "first_lsn", "last_lsn", "checkpoint_lsn",
+              "database_backup_lsn", "backup_start_date", "backup_finish_date", "physical_device_name",
+              "family_guid", "database_guid", "last_recovery_fork_guid", "time_zone"]  # fmt: skip
+    rows = []
+    for n, (name, kind, first, last, finish, dbg, fork) in enumerate([
+        ("Sales", "D", 100, 120, "10:00", SALES["database_guid"], FORK_A),
+        ("Sales", "L", 100, 150, "10:15", SALES["database_guid"], FORK_A),
+        ("Sales", "L", 150, 180, "10:30", SALES["database_guid"], FORK_A),
+        ("Sales", "L", 180, 210, "10:45", SALES["database_guid"], FORK_A),
+        ("Sales", "L", 240, 270, "11:30", SALES["database_guid"], FORK_A),  # 210 -> 240 is lost
+        ("Sales_Copy", "D", 185, 190, "11:00", COPY["database_guid"], FORK_B),
+        ("Sales_Copy", "L", 185, 230, "11:15", COPY["database_guid"], FORK_B),
+        ("Sales_Copy", "L", 230, 260, "11:30", COPY["database_guid"], FORK_B),
+    ], start=1):  # fmt: skip
+        rows.append([name, f"aaaaaaaa-0000-4000-8000-{n:012d}", kind, str(first), str(last), str(first), "0",
+                     f"2026-01-05 {finish}:00", f"2026-01-05 {finish}:30", f"X:\\b\\{n}.bak", FAMILY, dbg, fork, "0"])
+    path = tmp_path / "both.csv"
+    path.write_text("\n".join(",".join(r) for r in [header, *rows]) + "\n")
+    code = main(["plan", "--history", str(path), "-d", "Sales", "--at", "2026-01-05 11:20", "--tail", "never"])
+    out, err = capsys.readouterr()
+    assert code == 3 and "not reachable" in out + err and "LSN 210" in out + err
+    code = main(["plan", "--history", str(path), "-d", "Sales_Copy", "--at", "2026-01-05 11:20", "--format", "json"])
+    steps = json.loads(capsys.readouterr().out)["steps"]
+    assert code == 0 and {s["backup_set_uuid"][-2:] for s in steps if s.get("backup_set_uuid")} == {"06", "07", "08"}
