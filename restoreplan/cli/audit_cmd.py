@@ -11,10 +11,17 @@ from collections.abc import Callable
 from html import escape
 from typing import Any, TextIO
 
-from restoreplan.cli.common import EXIT_OK, load_from_args, parse_time_arg, select_lineages
+from restoreplan.cli.common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    load_from_args,
+    parse_time_arg,
+    select_lineages,
+)
 from restoreplan.cli.validate_cmd import add_check_args, as_of_from_args, parse_duration
 from restoreplan.core.audit import AuditOptions, AuditResult, audit_history
 from restoreplan.core.errors import UsageError
+from restoreplan.core.validate import Severity
 from restoreplan.report.audit_report import audit_csv, audit_json, audit_text
 from restoreplan.report.html_report import render_html
 
@@ -87,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
 
             doc["strategy"] = strategy_json(strategy)
         _write(args.output, lambda fh: _json_to(fh, doc))
-        return EXIT_OK
+        return _exit_code(result)
     if args.format == "csv":
         text = audit_csv(result)
     elif args.format == "markdown":
@@ -106,7 +113,14 @@ def run(args: argparse.Namespace) -> int:
         if rds is not None:
             text += "\nAmazon RDS instance: " + ", ".join(f"{k}={v}" for k, v in rds.items()) + "\n"
     _write(args.output, lambda fh: fh.write(text))
-    return EXIT_OK
+    return _exit_code(result)
+
+
+def _exit_code(result: AuditResult) -> int:
+    """1 when the audit found an error (a broken chain, a missing stripe, a stale backup...), as
+    validate does: a scheduled audit fails visibly; the report is written either way."""
+    broken = any(a.findings.count(Severity.ERROR) for a in result.lineages)
+    return EXIT_PROBLEMS if broken else EXIT_OK
 
 
 # Above this many databases and listed backups, the JSON is written a database per line.

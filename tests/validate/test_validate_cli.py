@@ -45,6 +45,16 @@ def test_stale_backups_exit_1_and_nagios_is_critical(capsys):
     assert len(out.strip().splitlines()) == 1
 
 
+def test_audit_exits_1_on_an_error_finding_and_still_writes_its_report(capsys):
+    """Exit codes mean the same for every command: 1 is problems found."""
+    for fmt in ("text", "json"):
+        code = main(["audit", "--max-log-age", "15m", "--as-of", "2026-12-01 00:00", "--format", fmt])
+        out = capsys.readouterr().out
+        assert code == 1 and "BROKEN" in out
+    assert main(["audit", "--as-of", "2026-11-21 14:00"]) == 0  # warnings alone: 0
+    assert "OK WITH WARNINGS" in capsys.readouterr().out
+
+
 def test_nagios_warning_and_ok(capsys):
     code, out = run(capsys, "--nagios", "-d", "Legacy")
     assert code == 1 and out.startswith("RESTOREPLAN WARNING")
