@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from restoreplan.core.errors import InputError
 
 BLOCK = 1 << 20  # characters read at a time
+LONGEST = 1 << 26  # a record this long that still does not decode is bad, not incomplete
 _SPACE = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder(parse_float=str)
 
@@ -54,7 +55,7 @@ class _Text:
                 value, self.pos = _DECODER.raw_decode(self.buf, self.pos)
                 return value
             except json.JSONDecodeError as exc:
-                if self.more():
+                if len(self.buf) - self.pos < LONGEST and self.more():
                     continue
                 raise self.error(exc.msg, exc.pos) from None
 

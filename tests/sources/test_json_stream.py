@@ -106,3 +106,13 @@ def test_a_one_line_export_and_leading_blank_lines(tmp_path, monkeypatch):
     indented = tmp_path / "indented.csv"
     indented.write_text("\n\n  " + SAMPLE.read_text())
     assert _sets(str(indented)) == _sets(str(SAMPLE))
+
+
+def test_a_bad_record_is_reported_without_reading_the_rest_of_the_file(monkeypatch):
+    """Past LONGEST characters a record that does not decode is bad, not incomplete."""
+    monkeypatch.setattr(jsonstream, "LONGEST", 50)
+    rest = io.StringIO(",\n".join(['{"a": 1}'] * 1000) + "]")
+    records = jsonstream.array_objects('[{"a": tru},\n', rest, "t.json", 10)
+    with pytest.raises(InputError, match="at line 1"):
+        next(records)
+    assert rest.tell() < 100
