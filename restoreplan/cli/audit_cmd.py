@@ -29,6 +29,9 @@ EXAMPLES = """examples:
   restoreplan audit                                         # the bundled sample history
   restoreplan audit --history msdb.csv --format html --output audit.html --target "2026-11-18 14:37"
   restoreplan audit --history msdb.csv --format json --restore-rate 200MB/s --as-of 2026-11-21T08:00:00Z
+
+exit status: 0 report written; 1 report written and an error found (a broken chain, a stale
+backup...); 2 bad input or usage
 """
 
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b)?\s*(?:/\s*s)?\s*$", re.IGNORECASE)
