@@ -155,6 +155,22 @@ def _needs_attention(a: LineageAudit) -> bool:
     return bool(a.findings.count(Severity.ERROR) or a.findings.count(Severity.WARNING) or a.gaps or not a.windows)
 
 
+def detailed(result: AuditResult) -> list[LineageAudit]:
+    """The lineages a report details: all of them up to DETAIL_LIMIT, else those that need
+    attention (an error, a warning, a gap, no recoverable window)."""
+    lins = list(result.lineages)
+    return lins if len(lins) <= DETAIL_LIMIT else [a for a in lins if _needs_attention(a)]
+
+
+def left_out_note(result: AuditResult, shown: int) -> str | None:
+    """What a report says of the lineages it did not detail."""
+    left_out = len(result.lineages) - shown
+    if not left_out:
+        return None
+    return (f"{left_out} of {len(result.lineages)} lineages have no error, warning or gap: their "
+            "summary rows above say it all (details: -d NAME, or --format json)")
+
+
 def audit_text(result: AuditResult, *, markdown: bool = False) -> str:
     """The summary table, then a section per lineage (beyond DETAIL_LIMIT lineages, only for
     those with an error, a warning, a gap or no recoverable window), then the verdict."""
@@ -163,20 +179,17 @@ def audit_text(result: AuditResult, *, markdown: bool = False) -> str:
     rows = [[str(cell) for cell in row] for row in summary_rows(result)]
     lines.append(tabulate(rows, headers=SUMMARY_HEADERS, tablefmt=fmt, disable_numparse=True,
                           colalign=_SUMMARY_ALIGN))
-    detailed = list(result.lineages)
-    if len(detailed) > DETAIL_LIMIT:
-        detailed = [a for a in detailed if _needs_attention(a)]
-    for a in detailed:
+    shown = detailed(result)
+    for a in shown:
         lines.append("")
         detail = _detail(a, fmt)
         lines.append(("## " if markdown else "") + detail[0])
         for d in detail[1:]:
             lines.extend(["", d] if markdown else [d])
-    left_out = len(result.lineages) - len(detailed)
-    if left_out:
+    note = left_out_note(result, len(shown))
+    if note:
         lines.append("")
-        lines.append(f"{left_out} of {len(result.lineages)} lineages have no error, warning or gap: their "
-                     "summary rows above say it all (details: -d NAME, or --format json or html)")
+        lines.append(note)
     lines.append("")
     lines.append(summary_json([a.findings for a in result.lineages])["verdict"])
     return "\n".join(lines) + "\n"

@@ -84,6 +84,13 @@ def test_text_details_beyond_the_limit_only_where_attention_is_needed(capsys, mo
     assert len(sections) == 5 and 0 < len(kept) < 5
     assert f"{5 - len(kept)} of 5 lineages have no error, warning or gap" in few
     assert few.splitlines()[-1] == every.splitlines()[-1]  # the same verdict
+    monkeypatch.setattr(audit_report, "DETAIL_LIMIT", 5)
+    _, every = run(capsys, "--format", "html")  # the HTML report details the same lineages
+    assert every.count('<section class="database"') == 5
+    monkeypatch.setattr(audit_report, "DETAIL_LIMIT", 1)
+    _, few = run(capsys, "--format", "html")
+    assert few.count('<section class="database"') == len(kept) and few.count("<svg") == len(kept)
+    assert f"{5 - len(kept)} of 5 lineages have no error, warning or gap" in few
 
 
 def hostile_history():
