@@ -146,8 +146,8 @@ def _detail(a: LineageAudit, fmt: str) -> list[str]:
     return lines
 
 
-# Above this many lineages, the text report details only those that need attention: a server
-# of thousands of databases would otherwise print a section (and two tables) for each.
+# Above this many lineages, the text and HTML reports detail only those that need attention: a
+# server of thousands of databases would otherwise get a section (tables, a timeline) for each.
 DETAIL_LIMIT = 50
 
 
