@@ -57,7 +57,7 @@ def add_history_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--backups", action="append", default=[], metavar="PATH|s3://...",
                    help="build the history from backup files' headers (folders, files, S3 prefixes)")
     g.add_argument("--since", metavar="TIME", help="with --msdb: only backups finished after this time")
-    g.add_argument("--server-name", help="with --msdb: only rows of this server_name")
+    g.add_argument("--server-name", help="only backups taken on this server (server_name; with --msdb, in the query)")
     g.add_argument("--check-files", action="store_true",
                    help="treat backup sets with a missing file as unavailable (one complete mirror per family suffices)")
     g.add_argument("--profile", help="AWS profile for s3:// inputs")

@@ -8,6 +8,8 @@ its predecessor (restore-rules B.7.3), but not a copy from its original.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from operator import attrgetter
 
 from restoreplan.core.model import BackupSet, BackupType
@@ -94,3 +96,45 @@ def _bases(sets: list[BackupSet]) -> Callable[[BackupSet], BackupSet | None]:
         return found[0] if len(found) == 1 else None
 
     return base
+
+
+@dataclass(slots=True)
+class _Span:
+    start: datetime
+    end: datetime
+    servers: set[str]
+
+
+def servers_apart(sets: list[BackupSet]) -> list[tuple[str, str]]:
+    """Pairs of servers whose backups of one lineage ran at the same time on different
+    recovery forks, and never on a common one.
+
+    Replicas of an availability group back up one log chain, on one fork. Backups on two forks
+    at once, from different servers, are two databases: most likely a copy restored under the
+    same name on another server, whose history was read together with the original's. The
+    family split (``apart``) cannot tell them apart by name; the planner's fork rules keep each
+    plan's chain on one fork, but not on the fork the user means.
+    """
+    if len(_values(sets, "last_recovery_fork_guid")) < 2 or len(_values(sets, "server_name")) < 2:
+        return []
+    spans: dict[str, _Span] = {}
+    for s in sets:
+        fork = s.last_recovery_fork_guid
+        if not fork:
+            continue
+        span = spans.get(fork)
+        if span is None:
+            spans[fork] = _Span(s.backup_start_date, s.backup_finish_date, {s.server_name or ""})
+        else:
+            span.start = min(span.start, s.backup_start_date)
+            span.end = max(span.end, s.backup_finish_date)
+            span.servers.add(s.server_name or "")
+    ordered = sorted(spans.values(), key=lambda span: span.start)
+    pairs: set[tuple[str, str]] = set()
+    for n, span in enumerate(ordered):
+        for later in ordered[n + 1 :]:
+            if later.start >= span.end:
+                break  # sorted by start: none later overlaps either
+            if span.servers.isdisjoint(later.servers):
+                pairs.update((min(a, b), max(a, b)) for a in span.servers for b in later.servers)
+    return sorted(pairs)

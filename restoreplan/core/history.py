@@ -17,7 +17,7 @@ from itertools import accumulate
 from operator import attrgetter
 from typing import Any, TypeVar
 
-from restoreplan.core.families import apart
+from restoreplan.core.families import apart, servers_apart
 from restoreplan.core.model import BackupSet, BackupType, LogMark
 
 T = TypeVar("T")
@@ -230,6 +230,11 @@ class Lineage:
             return sorted(out)
 
         return self.memo(f"branches:{id(run)}", compute)
+
+    @property
+    def servers_apart(self) -> list[tuple[str, str]]:
+        """Servers whose backups ran at the same time on different forks (families.servers_apart)."""
+        return self.memo("servers_apart", lambda: servers_apart(self.own_sets))
 
     def base_of(self, diff: BackupSet) -> BackupSet | None:
         """The full a differential is based on, when it is in the history (restore-rules B.4)."""

@@ -401,6 +401,12 @@ def plan_restore(history: History, database: str, target: RecoveryTarget, option
 
 def plan_lineage(lin: Lineage, target: RecoveryTarget, opts: PlanOptions, warnings: list[str] | None = None) -> Plan:
     warnings = list(warnings or [])
+    if lin.servers_apart:
+        a, b = lin.servers_apart[0]
+        raise UsageError(f"backups of {lin.database_name} from servers {a} and {b} ran at the same time on different "
+                         "recovery forks: two databases of that name (a copy restored on another server?) are in "
+                         "one history, and a plan could restore the wrong one's backups",
+                         hint=f"choose the server: --server-name {a} or --server-name {b}")
     clock = clock_of(lin)
     name = lin.database_name
     if not lin.fulls:

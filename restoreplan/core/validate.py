@@ -45,6 +45,7 @@ CODES: dict[str, Severity] = {
     "ENCRYPTED": Severity.INFO,
     "COPY_ONLY": Severity.INFO,
     "SHARED_FAMILY": Severity.INFO,
+    "COPY_ON_OTHER_SERVER": Severity.WARNING,
 }
 
 
@@ -388,6 +389,12 @@ def _lineage_findings(c: _Collector) -> None:
               f"another name keeps the family_guid but is another database, so its backups are kept apart "
               f"(never restored for {lin.database_name}, never counted in its audit).",
               "nothing to do; plan a copy by its own name (--database).")
+    if lin.servers_apart:
+        pairs = "; ".join(f"{a} and {b}" for a, b in lin.servers_apart[:3])
+        c.add("COPY_ON_OTHER_SERVER", f"backups of {lin.database_name} from servers {pairs} ran at the same time on "
+              "different recovery forks: two databases of that name (a copy restored on another server?) are in "
+              "one history, and a plan may restore either's backups.",
+              "read one server's history at a time (--server-name SERVER).")
     diffs = [s for s in lin.sets if s.type is BackupType.DIFF and s.backup_set_uuid not in lin.unavailable]
     if diffs:
         diff = diffs[-1]

@@ -134,6 +134,17 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _of_server(sets: list[BackupSet], server: str) -> list[BackupSet]:
+    """The sets taken on ``server`` (server_name, compared case-insensitively)."""
+    wanted = server.casefold()
+    kept = [s for s in sets if (s.server_name or "").casefold() == wanted]
+    if not kept:
+        servers = sorted({s.server_name for s in sets if s.server_name})
+        raise InputError(f"no backup set of server {server!r} in the inputs",
+                         hint=f"servers: {', '.join(servers[:20])}" if servers else "the inputs have no server_name")
+    return kept
+
+
 def load(req: LoadRequest, progress: Progress | None = None) -> Loaded:
     """Read every input into one History."""
     with _collector_paused():
@@ -197,6 +208,8 @@ def _load(req: LoadRequest, progress: Progress | None, *, skim: bool = True) -> 
     sets = builder.build(req.only_named)
     if not sets:
         raise InputError("the inputs hold no backup sets", hint="check the export or the folder")
+    if req.server_name:
+        sets = _of_server(sets, req.server_name)
     unavailable = file_unavailability(sets, local_exists) if req.check_files else {}
     history = History.from_sets(sets, marks=marks, unavailable=unavailable)
     return Loaded(history, origins, failures, unreadable, used_sample)

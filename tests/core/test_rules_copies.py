@@ -151,3 +151,59 @@ def test_the_command_line_plans_the_original_from_a_csv_holding_both(tmp_path, c
     code = main(["plan", "--history", str(path), "-d", "Sales_Copy", "--at", "2026-01-05 11:20", "--format", "json"])
     steps = json.loads(capsys.readouterr().out)["steps"]
     assert code == 0 and {s["backup_set_uuid"][-2:] for s in steps if s.get("backup_set_uuid")} == {"06", "07", "08"}
+
+
+def _two_servers(tmp_path):
+    """Sales on PROD01 (fork A) and a copy restored as Sales on DEV02 (fork B), read together."""
+    header = ["database_name", "backup_set_uuid", "type", "first_lsn", "last_lsn", "checkpoint_lsn",
+              "database_backup_lsn", "backup_start_date", "backup_finish_date", "physical_device_name",
+              "family_guid", "last_recovery_fork_guid", "server_name", "time_zone"]  # fmt: skip
+    rows = []
+    for n, (kind, first, last, finish, fork, server) in enumerate([
+        ("D", 100, 120, "10:00", FORK_A, "PROD01"), ("L", 100, 150, "10:15", FORK_A, "PROD01"),
+        ("L", 150, 180, "10:30", FORK_A, "PROD01"), ("L", 240, 270, "11:30", FORK_A, "PROD01"),
+        ("D", 185, 190, "11:00", FORK_B, "DEV02"), ("L", 185, 230, "11:15", FORK_B, "DEV02"),
+        ("L", 230, 260, "11:30", FORK_B, "DEV02"),
+    ], start=1):  # fmt: skip
+        rows.append(["Sales", f"bbbbbbbb-0000-4000-8000-{n:012d}", kind, str(first), str(last), str(first), "0",
+                     f"2026-01-05 {finish}:00", f"2026-01-05 {finish}:30", f"X:\\b\\{n}.bak", FAMILY, fork, server, "0"])
+    path = tmp_path / "two_servers.csv"
+    path.write_text("\n".join(",".join(r) for r in [header, *rows]) + "\n")
+    return str(path)
+
+
+def test_a_same_name_copy_on_another_server_is_flagged_and_server_name_chooses(tmp_path, capsys):
+    """Names cannot tell them apart; the forks can say that two databases are mixed (an
+    availability group's replicas back up one chain on one fork), and --server-name keeps one."""
+    from restoreplan.cli.main import main
+
+    path = _two_servers(tmp_path)
+    assert main(["validate", "--history", path, "--format", "json"]) == 1  # PROD01's log gap
+    codes = [f["code"] for db in json.loads(capsys.readouterr().out)["databases"] for f in db["findings"]]
+    assert "COPY_ON_OTHER_SERVER" in codes
+    # the copy would reach 11:20; the plan refuses to guess which Sales is meant
+    assert main(["plan", "--history", path, "-d", "Sales", "--at", "2026-01-05 11:20", "--format", "json"]) == 2
+    error = json.loads(capsys.readouterr().out)["error"]
+    assert "DEV02 and PROD01" in error["message"] and "--server-name DEV02" in error["hint"]
+    code = main(["plan", "--history", path, "-d", "Sales", "--at", "2026-01-05 11:20", "--server-name", "prod01"])
+    assert code == 3 and "not reachable" in capsys.readouterr().err
+    code = main(["plan", "--history", path, "-d", "Sales", "--at", "2026-01-05 11:20", "--server-name", "DEV02"])
+    assert code == 0 and "DEV02" not in capsys.readouterr().err
+    assert main(["validate", "--history", path, "--server-name", "PROD01", "--format", "json"]) == 1
+    out = capsys.readouterr().out
+    assert "COPY_ON_OTHER_SERVER" not in out and "LOG_GAP" in out
+    assert main(["plan", "--history", path, "-d", "Sales", "--latest", "--server-name", "QA03"]) == 2
+    assert "servers: DEV02, PROD01" in capsys.readouterr().err
+
+
+def test_availability_group_replicas_share_a_fork_and_are_not_flagged():
+    """Log backups alternate between replicas on one chain and one fork: nothing to say."""
+    primary, secondary = dict(SALES, server_name="NODE1"), dict(SALES, server_name="NODE2")
+    h = history(
+        full("10:00", 100, 120, **primary), log("10:15", 100, 150, **secondary),
+        log("10:30", 150, 180, **primary), log("10:45", 180, 210, **secondary),
+    )  # fmt: skip
+    lin = next(iter(h.lineages.values()))
+    assert lin.servers_apart == []
+    assert not [f for lf in validate_history(h) for f in lf.findings if f.code == "COPY_ON_OTHER_SERVER"]
+    assert len(_plan(h, "Sales", "10:40").steps) == 5  # full, three logs, recovery
