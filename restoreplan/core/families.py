@@ -105,7 +105,11 @@ class _Span:
     servers: set[str]
 
 
-def servers_apart(sets: list[BackupSet]) -> list[tuple[str, str]]:
+def servers_apart(
+    sets: list[BackupSet],
+    start_key: Callable[[BackupSet], datetime],
+    finish_key: Callable[[BackupSet], datetime],
+) -> list[tuple[str, str]]:
     """Pairs of servers whose backups of one lineage ran at the same time on different
     recovery forks, and never on a common one.
 
@@ -113,7 +117,9 @@ def servers_apart(sets: list[BackupSet]) -> list[tuple[str, str]]:
     at once, from different servers, are two databases: most likely a copy restored under the
     same name on another server, whose history was read together with the original's. The
     family split (``apart``) cannot tell them apart by name; the planner's fork rules keep each
-    plan's chain on one fork, but not on the fork the user means.
+    plan's chain on one fork, but not on the fork the user means. Times are compared on the
+    lineage's clock (``start_key``, ``finish_key``: UTC when every set has a time zone), since
+    the servers may be in different zones.
     """
     if len(_values(sets, "last_recovery_fork_guid")) < 2 or len(_values(sets, "server_name")) < 2:
         return []
@@ -122,12 +128,13 @@ def servers_apart(sets: list[BackupSet]) -> list[tuple[str, str]]:
         fork = s.last_recovery_fork_guid
         if not fork:
             continue
+        start, finish = start_key(s), finish_key(s)
         span = spans.get(fork)
         if span is None:
-            spans[fork] = _Span(s.backup_start_date, s.backup_finish_date, {s.server_name or ""})
+            spans[fork] = _Span(start, finish, {s.server_name or ""})
         else:
-            span.start = min(span.start, s.backup_start_date)
-            span.end = max(span.end, s.backup_finish_date)
+            span.start = min(span.start, start)
+            span.end = max(span.end, finish)
             span.servers.add(s.server_name or "")
     ordered = sorted(spans.values(), key=lambda span: span.start)
     pairs: set[tuple[str, str]] = set()

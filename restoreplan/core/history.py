@@ -234,7 +234,7 @@ class Lineage:
     @property
     def servers_apart(self) -> list[tuple[str, str]]:
         """Servers whose backups ran at the same time on different forks (families.servers_apart)."""
-        return self.memo("servers_apart", lambda: servers_apart(self.own_sets))
+        return self.memo("servers_apart", lambda: servers_apart(self.own_sets, self.start_key, self.finish_key))
 
     def base_of(self, diff: BackupSet) -> BackupSet | None:
         """The full a differential is based on, when it is in the history (restore-rules B.4)."""

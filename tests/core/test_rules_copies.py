@@ -207,3 +207,13 @@ def test_availability_group_replicas_share_a_fork_and_are_not_flagged():
     assert lin.servers_apart == []
     assert not [f for lf in validate_history(h) for f in lf.findings if f.code == "COPY_ON_OTHER_SERVER"]
     assert len(_plan(h, "Sales", "10:40").steps) == 5  # full, three logs, recovery
+
+
+def test_a_move_to_a_server_in_another_zone_is_not_taken_for_a_copy():
+    """Sales moved from a UTC-5 server to a UTC-8 one: the old server's last backup (10:00 local,
+    15:00Z) is before the new one's first (09:30 local, 17:30Z), though not by the clocks."""
+    east = dict(SALES, server_name="EAST", time_zone=-20)
+    west = dict(SALES, server_name="WEST", time_zone=-32, fork=FORK_B)
+    h = history(full("09:00", 100, 120, **east), log("10:00", 100, 150, **east),
+                full("09:30", 200, 220, **west), log("09:45", 200, 250, **west))
+    assert next(iter(h.lineages.values())).servers_apart == []
