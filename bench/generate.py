@@ -375,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--sizes", default="10000,100000,1000000", help="row counts (comma separated)")
+    p.add_argument("--sizes", default="10000,100000,1000000", help="row counts (comma separated; 0 or empty: none)")
     p.add_argument(
         "--logs", type=int, default=100_000, help="log backups of the log-heavy database (0: none)"
     )
@@ -388,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     jobs = [
         (history_path(int(s), args.data_dir, args.seed), write_history, int(s))
         for s in args.sizes.split(",")
-        if s.strip()
+        if s.strip() and int(s)
     ]
     if args.logs:
         jobs.append(
