@@ -25,6 +25,9 @@ class Goal:
     time: datetime | None = None
     lsn: int | None = None  # the log holding this LSN is the last one
     exact_end: int | None = None  # the chain must end with P == exact_end (tail-log anchor)
+    # the recovery fork the goal lies on (restore-rules B.6): for exact_end the fork the chain
+    # ends on, for lsn the fork of the record at that LSN; None: any
+    fork: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,16 +84,34 @@ def _goal_index(lin: Lineage, run: LogRun, i: int, goal: Goal) -> int | None:
     return k if k < n else None
 
 
-def _final_ok(lin: Lineage, run: LogRun, i: int, k: int, t_entry: datetime | None, goal: Goal, notes: SearchNotes) -> bool:
-    """Can log k hold the target? Bulk-logged (B.8) and fork-spanning logs restrict it."""
+def fork_at(log: BackupSet, lsn: int) -> str | None:
+    """The recovery fork of the record at ``lsn`` in ``log`` (a log spanning a fork holds the old
+    fork's records up to its fork point, the new fork's after it)."""
+    if log.spans_fork and log.fork_point_lsn is not None and lsn <= log.fork_point_lsn.value:
+        return log.first_recovery_fork_guid
+    return log.last_recovery_fork_guid or log.first_recovery_fork_guid
+
+
+def _final_ok(lin: Lineage, run: LogRun, i: int, k: int, p: int, t_entry: datetime | None, goal: Goal,
+              notes: SearchNotes) -> bool:
+    """Can log k hold the target? Bulk-logged (B.8) and fork-spanning logs restrict it, and a goal
+    on a recovery fork is met only on that fork (B.6). ``p`` is the redo point on entering log i."""
     log = run.logs[k]
+    if goal.fork is not None:
+        at = goal.lsn if goal.lsn is not None else run.last[k]
+        if not forks_match(fork_at(log, at), goal.fork):
+            return False
     if goal.time is not None:
         if log.has_bulk_logged_data and goal.time < run.reach[k]:
             prev = run.reach[k - 1] if k > i else t_entry
             if prev is None or goal.time > prev:
                 notes.bulk.append(log)
                 return False
-        if log.spans_fork and goal.time < lin.start_key(log):
+        # msdb cannot tell when a spanning log's new-fork records begin, so a time before its
+        # start is refused, unless the redo point entering it is already past the fork point:
+        # what it restores then is the new fork's records after that point (after t_entry)
+        entered_past_fork = k == i and log.fork_point_lsn is not None and p > log.fork_point_lsn.value
+        if log.spans_fork and goal.time < lin.start_key(log) and not entered_past_fork:
             notes.fork_span.append(log)
             return False
     elif goal.lsn is not None and log.has_bulk_logged_data:
@@ -141,7 +162,7 @@ def search_logs(
             if run.logs[i].begins_log_chain and not from_data:
                 continue
             k = _goal_index(lin, run, i, goal)
-            if k is not None and _final_ok(lin, run, i, k, t_entry, goal, notes):
+            if k is not None and _final_ok(lin, run, i, k, cur, t_entry, goal, notes):
                 push(steps, nbytes, segs, Segment(run, i, k), -1, None, t_entry)
             last = len(run.logs) - 1
             # Where another run could take over (copy-only or overlapping logs), stop: the state

@@ -134,7 +134,10 @@ class Lineage:
     spanning: list[BackupSet]  # logs that span a recovery fork
     unavailable: dict[str, str]  # uuid -> reason it cannot be restored by this tool
     diff_base: dict[str, str] = field(default_factory=dict)  # differential uuid -> its base full's uuid
-    marks: list[LogMark] = field(default_factory=list)
+    marks: list[LogMark] = field(default_factory=list)  # the marks of its names that lie in its logs
+    # marks of its names that lie in none of its logs (another incarnation's, or their log is not
+    # in the history): never a target, named when asked for
+    outside_marks: list[LogMark] = field(default_factory=list)
     # the names of the other databases of its family_guid (copies restored under another name),
     # kept apart in lineages of their own (core/families.py)
     copies: list[str] = field(default_factory=list)
@@ -243,6 +246,44 @@ class Lineage:
 
     def diffs_for(self, full: BackupSet) -> list[BackupSet]:
         return self.diffs_by_base.get(full.backup_set_uuid, [])
+
+    def mark_logs(self, mark: LogMark) -> list[BackupSet]:
+        """The log backups of this lineage that can hold ``mark``, the likeliest first.
+
+        A log holds the LSNs first_lsn <= lsn < last_lsn, and a mark only when it was committed
+        before the log backup finished (the mark's time and the backups' are server-local). The
+        database must exist by then (its creation date, or its first backup's start). Logs of
+        other recovery forks can hold the same LSN: the one that finished first after the mark
+        holds it (a later fork begins with a restore after the old fork's logs). Every log
+        recorded counts, usable or not: the mark is this database's even if its log is damaged.
+        """
+        firsts, ends, logs = self.memo("mark_index", self._mark_index)
+        if mark.mark_time < self._born:
+            return []
+        lsn = mark.lsn.value
+        found: list[BackupSet] = []
+        j = bisect.bisect_right(firsts, lsn) - 1
+        while j >= 0 and ends[j] > lsn:
+            log = logs[j]
+            if lsn < log.last_lsn.value and mark.mark_time <= log.backup_finish_date:
+                found.append(log)
+            j -= 1
+        found.sort(key=lambda log: (log.backup_finish_date, log.last_lsn))
+        return found
+
+    def _mark_index(self) -> tuple[list[int], list[int], list[BackupSet]]:
+        """Every log of its own, by first LSN, with the furthest last LSN up to each."""
+        logs = sorted((s for s in self.own_sets if s.type is BackupType.LOG), key=lambda s: s.first_lsn.value)
+        return ([s.first_lsn.value for s in logs], list(accumulate((s.last_lsn.value for s in logs), max)), logs)
+
+    @property
+    def _born(self) -> datetime:
+        """When the database existed at the latest (server-local): its creation date, else its first backup."""
+        def compute() -> datetime:
+            first = min(s.backup_start_date for s in self.own_sets)
+            created = [s.database_creation_date for s in self.own_sets if s.database_creation_date is not None]
+            return min([first, *created])
+        return self.memo("born", compute)
 
     @property
     def first_time(self) -> datetime:
@@ -394,7 +435,12 @@ class History:
         for n, m in enumerate(all_marks):
             by_name.setdefault(m.database_name, []).append(n)
         for lin in lineages.values():  # each lineage's marks, in their order in the inputs
-            lin.marks = [all_marks[n] for n in sorted(n for name in lin.database_names for n in by_name.get(name, ()))]
+            named = [all_marks[n] for n in sorted(n for name in lin.database_names for n in by_name.get(name, ()))]
+            # a name can be several incarnations (dropped and recreated) or forks: a mark belongs
+            # to a lineage only when one of its logs can hold it (restore-rules B.7.3)
+            held = [bool(lin.mark_logs(m)) for m in named]
+            lin.marks = [m for m, ok in zip(named, held, strict=True) if ok]
+            lin.outside_marks = [m for m, ok in zip(named, held, strict=True) if not ok]
         return cls(lineages=lineages, marks=all_marks)
 
     @property

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import accumulate
 
-from restoreplan.core.chain import Goal, LogPath, SearchNotes, Segment, search_logs
+from restoreplan.core.chain import Goal, LogPath, SearchNotes, Segment, fork_at, search_logs
 from restoreplan.core.cover import cover_of
 from restoreplan.core.errors import NotRecoverable, PointInfo, UsageError
-from restoreplan.core.history import History, Lineage, LogRun
+from restoreplan.core.history import History, Lineage, LogRun, forks_match
 from restoreplan.core.model import BackupSet, BackupType, LogMark
 from restoreplan.core.plan import Action, Plan, Step, Stop, StopKind
 from restoreplan.core.target import (
@@ -367,20 +367,31 @@ def _explain_time(lin: Lineage, clock: Clock, rt: ResolvedTime, search: _Search)
                           nearest_before=nb, nearest_after=na, code="LOG_GAP")
 
 
-def _resolve_mark(lin: Lineage, target: RecoveryTarget) -> LogMark:
-    if not lin.marks:
+def _resolve_mark(lin: Lineage, target: RecoveryTarget) -> tuple[LogMark, str | None]:
+    """The mark a target names in this lineage, and the recovery fork of its record."""
+    if not lin.marks and not lin.outside_marks:
         raise UsageError("no marks are loaded for this database", hint="pass --marks FILE (an export of msdb.dbo.logmarkhistory)")
     named = sorted((m for m in lin.marks if m.mark_name == target.mark), key=lambda m: m.lsn)
     if target.after is not None:
         named = [m for m in named if m.mark_time >= target.after]
     if not named:
-        known = ", ".join(sorted({m.mark_name for m in lin.marks})[:10])
-        raise NotRecoverable(f"mark {target.mark!r} is not in the history" + (f" after {target.after}" if target.after else ""),
-                             hint=f"known marks: {known}", code="UNKNOWN_MARK")
-    return named[0]
+        known = ", ".join(sorted({m.mark_name for m in lin.marks})[:10]) or "(none)"
+        outside = [m for m in lin.outside_marks if m.mark_name == target.mark
+                   and (target.after is None or m.mark_time >= target.after)]
+        msg = f"mark {target.mark!r} is not in the history" + (f" after {target.after}" if target.after else "")
+        if outside:
+            m = outside[0]
+            msg = (f"mark {target.mark!r} (LSN {m.lsn}, {fmt_time(m.mark_time)}) lies in no log backup of this "
+                   f"lineage (family_guid {lin.key}): it belongs to another incarnation of {lin.database_name!r}, "
+                   "or the log backup that holds it is not in the history")
+        raise NotRecoverable(msg, hint=f"known marks of this lineage: {known}", code="UNKNOWN_MARK")
+    mark = named[0]
+    log = lin.mark_logs(mark)[0]
+    return mark, fork_at(log, mark.lsn.value)
 
 
-def _last_point(lin: Lineage) -> datetime | None:
+def _last_backup_point(lin: Lineage) -> datetime | None:
+    """The latest time a usable backup covers: a target after it needs a tail-log backup."""
     return lin.memo("last_point", lambda: _compute_last_point(lin))
 
 
@@ -388,6 +399,21 @@ def _compute_last_point(lin: Lineage) -> datetime | None:
     keys = [lin.reach_key(s) if s.type is BackupType.LOG else lin.finish_key(s)
             for s in lin.sets if s.backup_set_uuid not in lin.unavailable]
     return max(keys) if keys else None
+
+
+def _reachable_before(lin: Lineage, key: datetime) -> datetime | None:
+    """The latest point at or before ``key`` that a plan without a tail-log reaches (the recoverable
+    windows: a refusal names only points that plan), or None."""
+    inside, before, _ = locate(lineage_windows(lin), key)
+    if inside is not None:
+        return key
+    return before.end if before is not None else None
+
+
+def _last_reachable(lin: Lineage, clock: Clock) -> PointInfo | None:
+    """The latest point a plan without a tail-log reaches, as a refusal names it."""
+    windows = lineage_windows(lin)
+    return _point(clock, windows[-1].end) if windows else None
 
 
 def plan_restore(history: History, database: str, target: RecoveryTarget, options: PlanOptions | None = None) -> Plan:
@@ -423,9 +449,9 @@ def plan_lineage(lin: Lineage, target: RecoveryTarget, opts: PlanOptions, warnin
         stop = Stop(StopKind.STOPATMARK, f"lsn:{n}")
         return _build(lin, clock, target, None, res.best, stop, None, warnings, f"LSN {n} (STOPATMARK, the record at that LSN included)", None, stop_all=False)
     if target.kind in (TargetKind.MARK, TargetKind.BEFORE_MARK):
-        mark = _resolve_mark(lin, target)
+        mark, fork = _resolve_mark(lin, target)
         m = mark.lsn.value
-        res = _search(lin, Goal(lsn=m), lambda b: b.last_lsn.value <= m, lambda b: False)
+        res = _search(lin, Goal(lsn=m, fork=fork), lambda b: b.last_lsn.value <= m, lambda b: False)
         if res.best is None:
             raise NotRecoverable(f"mark {target.mark!r} at LSN {m} is not reachable from the backups", lsn=m,
                                  hint="check validate's LOG_GAP findings", code="MARK_NOT_REACHABLE")
@@ -436,12 +462,15 @@ def plan_lineage(lin: Lineage, target: RecoveryTarget, opts: PlanOptions, warnin
         return _build(lin, clock, target, None, res.best, stop, None, warnings,
                       f"mark {mark.mark_name!r} at LSN {m} ({label} the marked transaction, at {fmt_time(mark.mark_time)})", None, stop_all=False)
 
-    last_point = _last_point(lin)
+    last_point = _last_backup_point(lin)
     assert last_point is not None
     if target.kind is TargetKind.LATEST:
         windows = lineage_windows(lin)
         if opts.tail == "always":
-            return _tail_plan(lin, clock, target, None, opts, warnings)
+            try:
+                return _tail_plan(lin, clock, target, None, opts, warnings)
+            except NotRecoverable as err:
+                return _or_earlier(lin, clock, target, None, opts, warnings, err)
         if not windows:
             raise NotRecoverable(f"{name}: nothing in the history is restorable", code="NOTHING_RESTORABLE")
         key = windows[-1].end
@@ -450,16 +479,54 @@ def plan_lineage(lin: Lineage, target: RecoveryTarget, opts: PlanOptions, warnin
     assert target.time is not None
     rt = clock.resolve(target.time)
     if rt.key > last_point:
-        if opts.tail == "never":
-            lp = clock.from_key(last_point)
-            raise NotRecoverable(
-                f"{rt.local_text} is after the last backup (finished {lp.local_text}) and --tail never was given",
-                hint="allow a tail-log backup (--tail auto) or choose the latest reachable point (--latest)",
-                nearest_before=PointInfo(lp.local_text, lp.utc_text), code="AFTER_LAST_BACKUP",
-            )
-        return _tail_plan(lin, clock, target, rt, opts, warnings)
+        try:
+            if opts.tail == "never":
+                lp = clock.from_key(last_point)
+                raise NotRecoverable(
+                    f"{rt.local_text} is after the last backup (finished {lp.local_text}) and --tail never was given",
+                    hint="allow a tail-log backup (--tail auto) or choose the latest reachable point (--latest)",
+                    nearest_before=_last_reachable(lin, clock), code="AFTER_LAST_BACKUP",
+                )
+            return _tail_plan(lin, clock, target, rt, opts, warnings)
+        except NotRecoverable as err:
+            return _or_earlier(lin, clock, target, rt, opts, warnings, err)
     plan = _time_plan(lin, clock, target, rt, opts, warnings, stop=True)
     if opts.tail == "always":
+        return _with_tail_backup(plan, lin)
+    return plan
+
+
+def _ambiguity_warning(rt: ResolvedTime) -> list[str]:
+    if not rt.ambiguous:
+        return []
+    return [f"STOPAT {rt.local_text} is ambiguous: a DST change repeats that hour of server-local time. The target "
+            f"{rt.utc_text} is {rt.local_text} at UTC offset {rt.offset_text}, but SQL Server reads STOPAT as "
+            "server-local time and may stop at the other reading of it: check, or choose a time outside the "
+            "repeated hour"]
+
+
+def _or_earlier(lin: Lineage, clock: Clock, target: RecoveryTarget, rt: ResolvedTime | None, opts: PlanOptions,
+                warnings: list[str], err: NotRecoverable) -> Plan:
+    """--or-earlier after a refusal of a target past the backups (AFTER_LAST_BACKUP, TAIL_UNREACHABLE,
+    NO_TAIL_IN_SIMPLE): the latest point at or before the target that plans without a tail-log."""
+    if not opts.or_earlier:
+        raise err
+    if rt is not None:
+        earlier_key = _reachable_before(lin, rt.key)
+    else:
+        windows = lineage_windows(lin)
+        earlier_key = windows[-1].end if windows else None
+    if earlier_key is None:
+        raise err
+    earlier = clock.from_key(earlier_key)
+    asked = rt.local_text if rt is not None else "the latest point (with the tail of the log)"
+    changed = warnings + [
+        f"TARGET CHANGED: {asked} is not reachable ({err.message}); "
+        f"planning to the nearest earlier point {earlier.local_text} instead (--or-earlier)"
+    ]
+    plan = _time_plan(lin, clock, target, earlier, PlanOptions(opts.tail, False, opts.family_guid), changed,
+                      stop=rt is not None)
+    if opts.tail == "always" and err.code != "NO_TAIL_IN_SIMPLE":
         return _with_tail_backup(plan, lin)
     return plan
 
@@ -489,43 +556,112 @@ def _time_plan(lin: Lineage, clock: Clock, target: RecoveryTarget, rt: ResolvedT
     return _build(lin, clock, target, rt, res.best, stop_clause, None, warnings, label, rt, stop_all=True)
 
 
-def _tail_anchor(lin: Lineage) -> tuple[int, BackupSet]:
-    """Where a tail-log backup would begin: the end of the last log backup (or newest data backup)."""
-    usable = [s for s in lin.sets if s.backup_set_uuid not in lin.unavailable]
-    logs = [s for s in usable if s.type is BackupType.LOG and not s.is_copy_only]
-    newest = max(usable, key=lambda s: (lin.finish_key(s), s.last_lsn))
+def live_fork(lin: Lineage) -> str | None:
+    """The recovery fork the database is on now: that of its most recent backup (restore-rules B.6).
+
+    A tail-log backup comes from the live database, so a tail plan must end on this fork.
+    """
+    def compute() -> str | None:
+        known = [s for s in lin.own_sets if s.last_recovery_fork_guid or s.first_recovery_fork_guid]
+        if not known:
+            return None
+        newest = max(known, key=lambda s: (lin.finish_key(s), s.last_lsn))
+        return newest.last_recovery_fork_guid or newest.first_recovery_fork_guid
+    return lin.memo("live_fork", compute)
+
+
+@dataclass(frozen=True, slots=True)
+class _Anchor:
+    """Where a tail-log backup would begin, and why there."""
+
+    lsn: int
+    fork: str | None
+    log: BackupSet | None  # the regular log backup that ends there (None: no log on the live fork)
+    since: datetime | None  # the end of the last backup taken in SIMPLE recovery: the chain began after it
+
+
+def _tail_anchor(lin: Lineage) -> _Anchor | None:
+    """Where a tail-log backup would begin: where the log was last truncated on the live fork.
+
+    Every regular (not copy-only) log backup recorded truncated the log, usable or not (a damaged
+    log or one with a missing stripe still moved the start of the tail: restore-rules B.12,
+    rules-notes item 6); logs of abandoned recovery forks did not (B.6), nor did those before a
+    SIMPLE period (the log chain restarted at the first data backup after it, B.7.1). Without
+    such a log the log was not truncated since the chain began: the tail holds the end of every
+    usable data backup taken since, and the anchor is the lowest of those ends (None: none).
+    """
+    fork = live_fork(lin)
+    own = [s for s in lin.own_sets if forks_match(s.last_recovery_fork_guid or s.first_recovery_fork_guid, fork)]
+    since = max((lin.finish_key(s) for s in own if s.is_simple), default=None)
+    if since is not None:
+        own = [s for s in own if lin.finish_key(s) > since]
+    logs = [s for s in own if s.type is BackupType.LOG and not s.is_copy_only]
     if logs:
-        last_log = max(logs, key=lambda s: s.last_lsn)
-        return last_log.last_lsn.value, newest
-    return newest.last_lsn.value, newest
+        last_log = max(logs, key=lambda s: (s.last_lsn, lin.finish_key(s)))
+        return _Anchor(last_log.last_lsn.value, fork, last_log, since)
+    data = [s.last_lsn.value for s in own if s.type.is_data and s.backup_set_uuid not in lin.unavailable]
+    return _Anchor(min(data), fork, None, since) if data else None
+
+
+def _tail_unreachable(lin: Lineage, clock: Clock, anchor: _Anchor | None) -> NotRecoverable:
+    nb = _last_reachable(lin, clock)
+    if anchor is None:
+        return NotRecoverable("no log backup was taken since the log chain began (on the recovery fork the database "
+                              "is on now, after the last SIMPLE period), and no usable data backup either: no plan "
+                              "can end where a tail-log backup would begin", hint="see validate's findings",
+                              nearest_before=nb, code="TAIL_UNREACHABLE")
+    where = why = ""
+    if anchor.log is not None:
+        log = anchor.log
+        where = (f", where log backup {log.backup_set_uuid} (finished {fmt_time(log.backup_finish_date)}) ends "
+                 "(a log backup truncates the log, usable or not)")
+        reason = lin.unavailable.get(log.backup_set_uuid)
+        if reason:
+            why = f": that log backup cannot be restored ({reason})"
+    fork = f" on recovery fork {anchor.fork}" if anchor.fork and len(_forks(lin)) > 1 else ""
+    return NotRecoverable(
+        f"a tail-log backup would begin at LSN {anchor.lsn}{where}, but no chain of usable backups reaches "
+        f"that LSN{fork}{why}",
+        hint="the log chain is broken before the end; see validate's LOG_GAP findings (--or-earlier plans to "
+             "the latest reachable point)",
+        lsn=anchor.lsn, backup_set_uuid=anchor.log.backup_set_uuid if anchor.log else None,
+        nearest_before=nb, code="TAIL_UNREACHABLE",
+    )
+
+
+def _forks(lin: Lineage) -> set[str]:
+    return lin.memo("forks", lambda: {f for s in lin.sets for f in (s.first_recovery_fork_guid,
+                                                                    s.last_recovery_fork_guid) if f})
 
 
 def _tail_plan(lin: Lineage, clock: Clock, target: RecoveryTarget, rt: ResolvedTime | None, opts: PlanOptions,
                warnings: list[str]) -> Plan:
-    anchor, newest = _tail_anchor(lin)
+    anchor = _tail_anchor(lin)
+    newest = max(lin.own_sets, key=lambda s: (lin.finish_key(s), s.last_lsn))
     if newest.is_simple:
-        lp = clock.from_key(_last_point(lin))  # type: ignore[arg-type]
         raise NotRecoverable(
             "the target is after the last backup and the database was in SIMPLE recovery: no tail-log backup exists",
             hint="restore to the latest backup instead (--latest)",
-            nearest_before=PointInfo(lp.local_text, lp.utc_text), code="NO_TAIL_IN_SIMPLE",
+            nearest_before=_last_reachable(lin, clock), code="NO_TAIL_IN_SIMPLE",
         )
-    res = _search(lin, Goal(exact_end=anchor), lambda b: True, lambda b: b.last_lsn.value >= anchor)
+    if anchor is None:
+        raise _tail_unreachable(lin, clock, anchor)
+    at, fork, since = anchor.lsn, anchor.fork, anchor.since
+
+    def done(b: BackupSet) -> bool:  # a data backup the tail follows directly: it holds its end
+        return (b.last_lsn.value >= at and forks_match(b.last_recovery_fork_guid or b.first_recovery_fork_guid, fork)
+                and (since is None or lin.finish_key(b) > since))
+
+    res = _search(lin, Goal(exact_end=at, fork=fork), lambda b: True, done)
     if res.best is None:
-        windows = lineage_windows(lin)
-        tail_lp = clock.from_key(windows[-1].end) if windows else None
-        raise NotRecoverable(
-            f"a tail-log backup would begin at LSN {anchor}, but no chain of backups reaches that LSN",
-            hint="the log chain is broken before the end; see validate's LOG_GAP findings",
-            lsn=anchor, nearest_before=PointInfo(tail_lp.local_text, tail_lp.utc_text) if tail_lp else None,
-            code="TAIL_UNREACHABLE",
-        )
+        raise _tail_unreachable(lin, clock, anchor)
     stop = Stop(StopKind.STOPAT, rt.local_text, utc=rt.utc_text) if rt is not None else None
     label = (f"{rt.local_text} server-local" + (f" ({rt.utc_text})" if rt.utc_text else "") + ", from the tail of the log"
              if rt is not None else "the end of the tail-log backup (everything the database holds now)")
     warnings = warnings + ["the plan needs a tail-log backup of the source database: it must still be reachable, "
                            "and BACKUP LOG ... WITH NORECOVERY leaves it RESTORING (use NO_TRUNCATE if it is damaged)"]
-    return _build(lin, clock, target, rt, res.best, stop, anchor, warnings, label, rt, stop_all=True)
+    return _build(lin, clock, target, rt, res.best, stop, at, warnings, label, rt, stop_all=True,
+                  tail_from_log=anchor.log is not None)
 
 
 def _tail_backup_step(lin: Lineage) -> Step:
@@ -542,7 +678,8 @@ def _with_tail_backup(plan: Plan, lin: Lineage) -> Plan:
 
 
 def _build(lin: Lineage, clock: Clock, target: RecoveryTarget, rt: ResolvedTime | None, best: Choice, stop: Stop | None,
-           tail_anchor: int | None, warnings: list[str], label: str, recovery_time: ResolvedTime | None, *, stop_all: bool) -> Plan:
+           tail_anchor: int | None, warnings: list[str], label: str, recovery_time: ResolvedTime | None, *, stop_all: bool,
+           tail_from_log: bool = True) -> Plan:
     steps: list[Step] = []
     if tail_anchor is not None:
         steps.append(_tail_backup_step(lin))
@@ -575,9 +712,14 @@ def _build(lin: Lineage, clock: Clock, target: RecoveryTarget, rt: ResolvedTime 
         steps.append(Step(Action.RESTORE_LOG, log, why, step_stop))
     if tail_anchor is not None:
         steps.append(Step(Action.RESTORE_LOG, None,
-                          f"the tail-log backup taken in step 1: it begins at LSN {tail_anchor}, where the last log backup ends",
+                          f"the tail-log backup taken in step 1: it begins at LSN {tail_anchor}, where the last log backup ends"
+                          if tail_from_log else
+                          "the tail-log backup taken in step 1: no log backup was taken since the log chain began, "
+                          "so it holds the end of every data backup since",
                           stop, is_tail=True))
     steps.append(Step(Action.RECOVER, None, "bring the database online (RESTORE ... WITH RECOVERY)"))
+    if stop is not None and stop.kind is StopKind.STOPAT and rt is not None:
+        warnings.extend(_ambiguity_warning(rt))
     servers = {s.backup.server_name for s in steps if s.backup and s.backup.server_name}
     if len(servers) > 1:
         warnings.append("the plan uses backups taken on several servers (" + ", ".join(sorted(servers)) +

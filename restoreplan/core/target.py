@@ -72,6 +72,9 @@ class ResolvedTime:
     local: datetime
     utc: datetime | None
     key: datetime
+    # the local time is read twice in a DST fall-back hour (so is a STOPAT written with it)
+    ambiguous: bool = False
+    offset: int | None = None  # the UTC offset of ``local`` (15-minute units), when known
 
     @property
     def local_text(self) -> str:
@@ -80,6 +83,14 @@ class ResolvedTime:
     @property
     def utc_text(self) -> str | None:
         return None if self.utc is None else (fmt_time(self.utc) or "") + "Z"
+
+    @property
+    def offset_text(self) -> str | None:
+        if self.offset is None:
+            return None
+        minutes = 15 * self.offset
+        sign = "-" if minutes < 0 else "+"
+        return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def clock_of(lin: Lineage) -> Clock:
@@ -98,8 +109,9 @@ class Clock:
             if tz is not None and off is not None:
                 pairs.append((s.backup_start_date - off, tz))
         pairs.sort()
-        # Inside a run of equal offsets every instant has that offset as its nearest: keep the
-        # run's ends only (a history of a million backups changes offset twice a year).
+        # Inside a run of equal offsets every instant has that offset as the last one at or
+        # before it: keep the run's ends only (a history of a million backups changes offset
+        # twice a year).
         keep = [
             i
             for i in range(len(pairs))
@@ -109,16 +121,31 @@ class Clock:
         self._offsets = [pairs[i][1] for i in keep]
 
     def offset_at(self, utc: datetime) -> int | None:
-        """The offset (15-minute units) in force at a UTC instant, from the nearest backup."""
+        """The offset (15-minute units) in force at a UTC instant: that of the last backup that
+        started at or before it (time_zone is the offset at backup start), else of the first after.
+
+        (Not the nearest backup: the first backup after a DST change is nearer to the minutes
+        before the change than the last one before it, and its offset was not yet in force.)
+        Kept points are the ends of runs of equal offsets, so the last kept point at or before
+        an instant has the offset of the last backup at or before it.
+        """
         if not self._times:
             return None
         i = bisect.bisect_right(self._times, utc)
-        if i == 0:
-            return self._offsets[0]
-        if i == len(self._times):
-            return self._offsets[-1]
-        before, after = self._times[i - 1], self._times[i]
-        return self._offsets[i - 1] if utc - before <= after - utc else self._offsets[i]
+        return self._offsets[i - 1] if i > 0 else self._offsets[0]
+
+    def is_ambiguous(self, local: datetime, offset: int) -> bool:
+        """Is ``local`` (read with ``offset``) also the local reading of another instant, with
+        another offset in force then (a DST fall-back repeats that hour)?"""
+        for other in set(self._offsets):
+            if other != offset and self.offset_at(local - timedelta(minutes=15 * other)) == other:
+                return True
+        return False
+
+    def _resolved_utc(self, utc: datetime) -> ResolvedTime:
+        off = self.offset_at(utc) or 0
+        local = utc + timedelta(minutes=15 * off)
+        return ResolvedTime(local, utc, utc, ambiguous=self.is_ambiguous(local, off), offset=off)
 
     def _valid(self, utc: datetime, offset: int) -> bool:
         i = bisect.bisect_right(self._times, utc)
@@ -138,8 +165,7 @@ class Clock:
                     f"{when.isoformat()} has an offset, but the history has no time_zone for every backup",
                     hint="give the time as server-local time without an offset",
                 )
-            off = self.offset_at(utc) or 0
-            return ResolvedTime(utc + timedelta(minutes=15 * off), utc, utc)
+            return self._resolved_utc(utc)
         if not self.utc_mode:
             return ResolvedTime(when, None, when)
         candidates = {
@@ -162,5 +188,4 @@ class Clock:
         """A compare key back to local and UTC."""
         if not self.utc_mode:
             return ResolvedTime(key, None, key)
-        off = self.offset_at(key) or 0
-        return ResolvedTime(key + timedelta(minutes=15 * off), key, key)
+        return self._resolved_utc(key)
