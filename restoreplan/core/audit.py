@@ -22,13 +22,14 @@ from restoreplan.core.planner import Choice, cheapest_at, start_keys
 from restoreplan.core.target import Clock, ResolvedTime, clock_of, fmt_time
 from restoreplan.core.validate import (
     LineageFindings,
+    Severity,
     ValidateOptions,
     as_of_key,
     lineages_for,
     superseded,
     validate_lineage,
 )
-from restoreplan.core.windows import Window, recoverable_windows
+from restoreplan.core.windows import Window, data_starts, explored
 
 _EPS = timedelta(milliseconds=1)
 
@@ -37,7 +38,7 @@ class Verdict(StrEnum):
     RESTORABLE = "restorable"  # a full (alone) or a differential (with its base)
     POINT_IN_TIME = "point_in_time"  # a log usable for point-in-time recovery
     LIMITED = "limited"  # usable with a restriction (bulk-logged, copy-only log)
-    NOT_NEEDED = "not_needed"  # an empty log
+    NOT_NEEDED = "not_needed"  # an empty log, or one that ends before every data backup's redo point
     UNREACHABLE = "unreachable"  # intact, but no chain of backups reaches it
     BROKEN = "broken"  # cannot be restored
 
@@ -55,7 +56,7 @@ class Gap:
 
     start: ResolvedTime
     end: ResolvedTime
-    kind: str  # log_gap, simple_recovery, bulk_logged, unavailable, recovery_fork, unknown
+    kind: str  # log_gap, simple_recovery, bulk_logged, unavailable, recovery_fork, no_log_backup
     cause: str
     backup_set_uuid: str | None = None
     lsn: LSN | None = None
@@ -157,6 +158,13 @@ def _in_windows(windows: list[Window], ends: list[datetime], key: datetime) -> b
     return i < len(windows) and windows[i].start <= key
 
 
+def _first_redo_point(lin: Lineage) -> int | None:
+    """The lowest redo point (last_lsn) of any restorable data backup: a log that ends at or
+    before it is never applied (error 4326 after every data backup; LSNs only grow)."""
+    return lin.memo("first_redo_point", lambda: min(((d or f).last_lsn.value for f, d in data_starts(lin)),
+                                                     default=None))
+
+
 def _judge(lin: Lineage, bs: BackupSet, windows: list[Window], ends: list[datetime]) -> tuple[Verdict, str]:
     """A backup's verdict and its reason (built as a BackupVerdict only where one is kept)."""
     reason = lin.unavailable.get(bs.backup_set_uuid)
@@ -175,13 +183,20 @@ def _judge(lin: Lineage, bs: BackupSet, windows: list[Window], ends: list[dateti
         return (Verdict.RESTORABLE, f"restorable with its base full {base.backup_set_uuid}")
     if bs.is_empty_log:
         return (Verdict.NOT_NEEDED, "empty log (no log records): never needed")
-    reach = lin.reach_key(bs)
-    if windows and reach < windows[0].start:
-        return (Verdict.NOT_NEEDED, "not needed: it ends before the earliest recoverable "
-                             "point (no usable full backup finishes before it)")
-    if not _in_windows(windows, ends, reach):
+    if not _in_windows(windows, ends, lin.reach_key(bs)):
+        # decided by LSN, not by time: a log that finishes before a data backup can hold its
+        # redo point (it ran beside it) and be restored by every plan from it (B.3)
+        if explored(lin).restored(lin, bs):
+            return (Verdict.LIMITED, "needed, but restored whole: a chain from a data backup applies it "
+                                     "(it holds LSNs after that backup's redo point), yet it ends before "
+                                     "that backup finishes, so no point inside it can be recovered")
+        first = _first_redo_point(lin)
+        if first is not None and bs.last_lsn.value <= first:
+            return (Verdict.NOT_NEEDED, f"not needed: it ends at LSN {bs.last_lsn}, at or before the redo point "
+                                        f"of every restorable data backup (the lowest is LSN {first}), so no "
+                                        "restore applies it")
         return (Verdict.UNREACHABLE, "intact, but no chain from a full backup reaches it "
-                             "(a log gap or no full before it)")
+                             "(a log gap, a recovery fork or chain restart no backup leads onto, or no full before it)")
     if bs.has_bulk_logged_data:
         return (Verdict.LIMITED, "usable, but only to its end: it holds bulk-logged changes")
     if bs.is_copy_only:
@@ -287,8 +302,6 @@ def _one_pass(lin: Lineage, windows: list[Window]) -> _Pass:
         key = finish_key(bs)
         if bs.backup_set_uuid in unavailable:
             out.notable.append((key, "unavailable", bs))
-        elif t.has_bulk_logged_data and bs.type is BackupType.LOG:
-            out.notable.append((key, "bulk_logged", bs))
         elif t.is_simple:
             out.notable.append((key, "simple_recovery", bs))
         if t.spans_fork:
@@ -306,46 +319,101 @@ def _one_pass(lin: Lineage, windows: list[Window]) -> _Pass:
     return out
 
 
+def _bulk_spans(lin: Lineage) -> list[tuple[datetime, datetime, BackupSet]]:
+    """Each bulk-logged log with the stretch of time it holds (from the end of the log before it
+    in its run, else its own start, to its end), by end."""
+    out = []
+    for run in lin.runs:
+        for k in run.bulk:
+            log = run.logs[k]
+            out.append((run.reach[k - 1] if k > 0 else lin.start_key(log), run.reach[k], log))
+    out.sort(key=lambda b: b[1])
+    return out
+
+
+def _last_point(lin: Lineage) -> datetime | None:
+    """The end of the newest usable backup: where a lost stretch at the end of the history stops."""
+    keys = [lin.reach_key(s) if s.type is BackupType.LOG else lin.finish_key(s)
+            for s in lin.sets if s.backup_set_uuid not in lin.unavailable and not s.is_empty_log]
+    return max(keys) if keys else None
+
+
+_FINDING_CAUSE = {
+    "log_gap": "log gap: no usable log backup contains LSN {lsn} (error 4305); the chain resumes with log {uuid}",
+    "recovery_fork": "recovery fork: no backup leads onto the fork of log {uuid} (the database was restored "
+                     "WITH RECOVERY and no log spanning the fork, or full of the fork, precedes it)",
+    "simple_recovery": "the log chain restarts with log {uuid} (SIMPLE recovery period)",
+}
+
+
 def _gaps(lin: Lineage, clock: Clock, windows: list[Window], notable: list[tuple[datetime, str, BackupSet]],
           findings: LineageFindings) -> tuple[Gap, ...]:
+    """Every stretch between windows, and after the last one when a finding says time is lost up
+    to the end, with its cause: the finding whose lost range it is, else the backup whose time
+    span holds it (matched by containment, not by when a backup finished)."""
+    if not windows:
+        return ()
     notable = sorted(notable, key=lambda n: n[0])
     keys = [n[0] for n in notable]
-    # by where the loss begins, so each gap between windows finds its own by bisection
-    log_gaps = sorted(
+    # by where the loss begins, so each gap finds its own by bisection
+    losses = sorted(
         (f.lost_from.key, n, f) for n, f in enumerate(findings.findings)
         if f.code in ("LOG_GAP", "CHAIN_RESTART") and f.lost_from
     )
-    gap_keys = [key for key, _, _ in log_gaps]
+    loss_keys = [key for key, _, _ in losses]
+    bulk = _bulk_spans(lin)
+    bulk_ends = [b[1] for b in bulk]
+    stretches = [(w.end, nxt.start) for w, nxt in zip(windows, windows[1:], strict=False)]
+    if any(f.lost_to is None and f.severity is Severity.ERROR for _, _, f in losses):
+        last = _last_point(lin)
+        if last is not None and last > windows[-1].end:
+            stretches.append((windows[-1].end, last))
     out: list[Gap] = []
-    for w, nxt in zip(windows, windows[1:], strict=False):
-        a, b = w.end, nxt.start
+    for a, b in stretches:
         start, end = clock.from_key(a), clock.from_key(b)
         gap = None
-        inside = log_gaps[bisect.bisect_left(gap_keys, a) : bisect.bisect_right(gap_keys, b)]
+        lo = bisect.bisect_left(loss_keys, a)
+        inside = losses[lo : bisect.bisect_left(loss_keys, b)]
+        if not inside and lo > 0:  # a loss that began earlier and runs into this stretch
+            f = losses[lo - 1][2]
+            if f.severity is Severity.ERROR and (f.lost_to is None or f.lost_to.key > a):
+                inside = [losses[lo - 1]]
         if inside:
-            _, _, f = min(inside, key=lambda kf: kf[1])  # the first in the findings' order
+            errs = [x for x in inside if x[2].severity is Severity.ERROR] or inside
+            _, _, f = min(errs, key=lambda kf: kf[1])  # the first in the findings' order
             assert f.backup is not None
-            kind = "log_gap" if f.code == "LOG_GAP" else "simple_recovery"
-            cause = (f"log gap: no usable log backup contains LSN {f.lsn} (error 4305); the chain resumes "
-                     f"with log {f.backup.backup_set_uuid}" if kind == "log_gap" else
-                     f"the log chain restarts with log {f.backup.backup_set_uuid} (SIMPLE recovery period)")
+            kind = f.kind or ("log_gap" if f.code == "LOG_GAP" else "simple_recovery")
+            cause = _FINDING_CAUSE.get(kind, _FINDING_CAUSE["log_gap"]).format(lsn=f.lsn, uuid=f.backup.backup_set_uuid)
             gap = Gap(start, end, kind, cause, f.backup.backup_set_uuid, f.lsn)
+        if gap is None:
+            j = bisect.bisect_right(bulk_ends, a)
+            while j < len(bulk):
+                held_from, held_to, bs = bulk[j]
+                if held_from < b:
+                    gap = Gap(start, end, "bulk_logged", f"{bs.type.label} backup {bs.backup_set_uuid} holds "
+                              "bulk-logged changes: no point in time inside it (error 4341)", bs.backup_set_uuid)
+                    break
+                if held_to >= b:
+                    break
+                j += 1
         if gap is None:
             i = bisect.bisect_left(keys, a)
             for key, kind, bs in notable[i:]:
-                if key > b + timedelta(seconds=1):
+                if key > b:
                     break
                 what = f"{bs.type.label} backup {bs.backup_set_uuid}"
                 cause = {
                     "unavailable": f"{what} cannot be restored: {lin.unavailable.get(bs.backup_set_uuid)}",
-                    "bulk_logged": f"{what} holds bulk-logged changes: no point in time inside it (error 4341)",
                     "simple_recovery": "SIMPLE recovery: only the end points of data backups are restorable",
                     "recovery_fork": f"recovery fork: the database was restored WITH RECOVERY; {what} spans the fork, "
                                      "and times before its start on the new fork cannot be reached",
                 }[kind]
                 gap = Gap(start, end, kind, cause, bs.backup_set_uuid)
                 break
-        out.append(gap or Gap(start, end, "unknown", "no chain of backups covers this period"))
+        # validate turns every regular log no chain reaches into a finding, so a stretch nothing
+        # above explains holds no log backup's end
+        out.append(gap or Gap(start, end, "no_log_backup", "no log backup covers this period (only data "
+                                                             "backups were taken)"))
     return tuple(out)
 
 
@@ -364,7 +432,7 @@ def audit_lineage(lin: Lineage, opts: AuditOptions | None = None, *, superseded:
     """Every audit figure of one lineage (``superseded``: an older incarnation of the name)."""
     opts = opts or AuditOptions()
     clock = clock_of(lin)
-    windows = recoverable_windows(lin)
+    windows = explored(lin).windows
     findings = validate_lineage(lin, ValidateOptions(opts.max_full_age, opts.max_log_age, opts.as_of), windows,
                                 superseded=superseded)
     p = _one_pass(lin, windows)

@@ -1,8 +1,9 @@
 """Chain validation: findings with a stable code, a severity and a hint (restore-rules B, F.8).
 
 Pure: a lineage in, findings out. Linear in the history: one pass over the sets, one sweep over
-the logs (sorted by first_lsn), one call of ``recoverable_windows`` per lineage for time ranges.
-The planner is never called.
+the logs (sorted by first_lsn), the recoverable windows once per lineage (shared with the planner)
+for time ranges, and a bisection per log to find the logs no chain reaches (time lost is always an
+error finding). The planner is never called.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from restoreplan.core.history import History, Lineage
 from restoreplan.core.lsn import LSN
 from restoreplan.core.model import BackupSet, BackupType
 from restoreplan.core.target import Clock, ResolvedTime, clock_of, fmt_time
-from restoreplan.core.windows import Window, recoverable_windows
+from restoreplan.core.windows import Window, data_starts, lineage_windows
 
 
 class Severity(StrEnum):
@@ -61,6 +62,9 @@ class Finding:
     lost_from: ResolvedTime | None = None  # start of the time range that cannot be recovered
     lost_to: ResolvedTime | None = None  # its end (None: up to the end of the history)
     count: int = 1  # backups this finding stands for (ENCRYPTED groups by thumbprint)
+    # for LOG_GAP / CHAIN_RESTART: what broke the chain, as audit's gap kinds name it (log_gap,
+    # recovery_fork, simple_recovery)
+    kind: str | None = None
 
     @property
     def severity(self) -> Severity:
@@ -116,7 +120,9 @@ class _Collector:
         self._clock: Clock | None = None
         self.windows = windows
         self.window_starts = [w.start for w in windows]
+        self.window_ends = [w.end for w in windows]
         self.out: list[Finding] = []
+        self.newest_log: BackupSet | None = None  # the usable log with the newest end
 
     @property
     def clock(self) -> Clock:
@@ -127,17 +133,32 @@ class _Collector:
     def add(self, code: str, text: str, hint: str, bs: BackupSet | None = None, **kw: object) -> None:
         self.out.append(Finding(code, text, hint, bs, **kw))  # type: ignore[arg-type]
 
-    def lost_range(self, after: datetime, *, skip_points: bool = False
+    def covered(self, key: datetime) -> bool:
+        """Is the compare key inside a recoverable window?"""
+        i = bisect.bisect_left(self.window_ends, key)
+        return i < len(self.windows) and self.windows[i].start <= key
+
+    def before(self, key: datetime) -> datetime:
+        """The end of the last window that ends at or before ``key`` (``key`` itself if none)."""
+        i = bisect.bisect_right(self.window_ends, key)
+        return self.window_ends[i - 1] if i > 0 else key
+
+    def lost_range(self, after: datetime, upto: datetime, *, skip_points: bool = False
                    ) -> tuple[ResolvedTime, ResolvedTime | None] | None:
-        """From ``after`` to the next recoverable point (with ``skip_points``: the next window
-        longer than a point); None when another path covers it."""
+        """The stretch lost after ``after`` on the way to ``upto`` (where the chain resumes): from
+        the end of the window holding ``after`` (or ``after``) to the next recoverable point (with
+        ``skip_points``: the next window longer than a point). None when the windows run on
+        through ``upto``: another chain of backups covers the range."""
         i = bisect.bisect_right(self.window_starts, after)
-        if i > 0 and self.windows[i - 1].end > after:
+        start = after
+        if i > 0 and self.windows[i - 1].end >= after:
+            start = self.windows[i - 1].end
+        if start >= upto:
             return None
         while skip_points and i < len(self.windows) and self.windows[i].start == self.windows[i].end:
             i += 1
         nxt = self.windows[i].start if i < len(self.windows) else None
-        return self.clock.from_key(after), (self.clock.from_key(nxt) if nxt is not None else None)
+        return self.clock.from_key(start), (self.clock.from_key(nxt) if nxt is not None else None)
 
 
 def _lost_text(rng: tuple[ResolvedTime, ResolvedTime | None] | None, points: bool = False) -> str:
@@ -237,12 +258,44 @@ def _diff_findings(c: _Collector, bs: BackupSet, what: str) -> None:
               "(non-snapshot) full backup so later differentials have a usable base.", bs)
 
 
+def _data_points(lin: Lineage) -> dict[str | None, list[tuple[int, datetime, BackupSet]]]:
+    """Per recovery fork, the redo points (last_lsn) of the restorable data backups a log chain
+    can follow (not SIMPLE: B.7.1), with when each finished, by LSN."""
+    out: dict[str | None, list[tuple[int, datetime, BackupSet]]] = {}
+    for full, diff in data_starts(lin):
+        last = diff or full
+        if last.is_simple:
+            continue
+        out.setdefault(last.last_recovery_fork_guid, []).append((last.last_lsn.value, lin.finish_key(last), last))
+    for points in out.values():
+        points.sort(key=lambda p: p[0])
+    return out
+
+
+def _points_on(points: dict[str | None, list[tuple[int, datetime, BackupSet]]], fork: str | None
+               ) -> list[tuple[int, datetime, BackupSet]]:
+    if fork is None:
+        return [p for ps in points.values() for p in ps]
+    return points.get(fork, []) + points.get(None, [])
+
+
 def _log_findings(c: _Collector) -> None:
     """The per-fork sweep over logs by first_lsn: LOG_GAP, CHAIN_RESTART. Copy-only logs overlap
-    the regular chain (they never truncate the log), so they are neither gaps nor bridges."""
+    the regular chain (they never truncate the log), so they are neither gaps nor bridges.
+
+    The first log of a fork must follow a data backup of that fork (its redo point inside the
+    log) or a log that spans onto the fork; a data backup whose redo point no log holds, with
+    logs after it, is a gap too. Then the windows decide: a regular log that no chain reaches
+    (its end outside every window, after the first recoverable point) is lost time, always an
+    error finding: a chain restart that no data backup started is a LOG_GAP, not a warning, and
+    a loss no sweep finding explains gets a LOG_GAP of its own."""
     lin = c.lin
     ends: dict[str | None, int] = {}  # exit fork -> greatest last_lsn so far
     holder: dict[str | None, BackupSet] = {}  # exit fork -> the log that ends there
+    points: dict[str | None, list[tuple[int, datetime, BackupSet]]] | None = None
+    entered = {s.last_recovery_fork_guid for s in lin.spanning}
+    lost, c.newest_log = _log_cover(c)
+    first_data = min((lin.finish_key(f) for f in lin.fulls), default=None)
     for log in lin.logs:
         t = log.traits
         if t.is_copy_only:
@@ -257,20 +310,95 @@ def _log_findings(c: _Collector) -> None:
         prev_end = ends.get(prev_fork, -1)
         first = log.first_lsn.value
         if t.begins_log_chain:
-            _chain_restart(c, log, holder.get(prev_fork) if prev_end >= 0 else None)
+            _chain_restart(c, log, holder.get(prev_fork) if prev_end >= 0 else None, id(log) in lost)
         elif 0 <= prev_end < first:
             _log_gap(c, log, holder[prev_fork])
+        elif prev_end < 0:
+            if points is None:
+                points = _data_points(lin)
+            _first_log(c, log, entry, _points_on(points, entry), entered, first_data)
         last = log.last_lsn.value
         if last > ends.get(exit_, -1):
             ends[exit_] = last
             holder[exit_] = log
+    _unexplained_losses(c, lost)
+
+
+def _first_log(c: _Collector, log: BackupSet, fork: str | None, points: list[tuple[int, datetime, BackupSet]],
+               entered: set[str | None], first_data: datetime | None) -> None:
+    """The first regular log of a fork: it must hold the redo point of a data backup before it."""
+    first, last = log.first_lsn.value, log.last_lsn.value
+    below = [p for p in points if p[0] < first]
+    if below:  # a data backup ends before the log begins: the log(s) after it are missing
+        _, _, data = min(below, key=lambda p: p[1])
+        _log_gap(c, log, data)
+        return
+    if any(first <= p[0] < last for p in points):
+        return  # the chain starts at that data backup
+    start = c.lin.start_key(log)
+    if fork is None or fork in entered or first_data is None or first_data >= start:
+        return  # logs before the first full (a shorter history), or no fork to speak of
+    _fork_gap(c, log, fork)
+
+
+def _log_cover(c: _Collector) -> tuple[dict[int, BackupSet], BackupSet | None]:
+    """The regular logs whose end no window covers, after the first recoverable point (by id),
+    and the usable log with the newest end. A run at a time: a run whose first and last ends lie
+    in one window is covered whole (the common case, one bisection), else log by log."""
+    lost: dict[int, BackupSet] = {}
+    newest: BackupSet | None = None
+    newest_key: datetime | None = None
+    windows = c.windows
+    if not windows:
+        return lost, None
+    w0 = windows[0].start
+    ends = c.window_ends
+    for run in c.lin.runs:
+        reach = run.reach
+        i = bisect.bisect_left(ends, reach[0])
+        if i < len(windows) and windows[i].start <= reach[0] and reach[-1] <= ends[i]:
+            if newest_key is None or reach[-1] > newest_key:
+                newest, newest_key = run.logs[-1], reach[-1]
+            continue
+        copy_only = run.logs[0].traits.is_copy_only  # a copy-only log is a run of its own
+        for k, r in enumerate(reach):
+            if c.covered(r):
+                if newest_key is None or r > newest_key:
+                    newest, newest_key = run.logs[k], r
+            elif r >= w0 and not copy_only:
+                lost[id(run.logs[k])] = run.logs[k]
+    return lost, newest
+
+
+def _unexplained_losses(c: _Collector, lost: dict[int, BackupSet]) -> None:
+    """A LOG_GAP for each lost stretch no error finding explains (the safety net: validate never
+    says OK while a log backup cannot be reached)."""
+    if not lost:
+        return
+    ranges = [(f.lost_from.key, f.lost_to.key if f.lost_to else datetime.max) for f in c.out
+              if f.severity is Severity.ERROR and f.lost_from is not None]
+    lin = c.lin
+    for log in sorted(lost.values(), key=lin.reach_key):
+        r = lin.reach_key(log)
+        if any(a <= r <= b for a, b in ranges):
+            continue
+        rng = c.lost_range(c.before(lin.start_key(log)), r)
+        f = _unreached(c, log, rng)
+        if f.lost_from is not None:
+            ranges.append((f.lost_from.key, f.lost_to.key if f.lost_to else datetime.max))
+        else:
+            ranges.append((r, r))
 
 
 def _what_log(log: BackupSet) -> str:
     return f"log backup {log.backup_set_uuid} (first_lsn {log.first_lsn}, started {fmt_time(log.backup_start_date)})"
 
 
-def _chain_restart(c: _Collector, log: BackupSet, prev: BackupSet | None) -> None:
+def _range_kw(rng: tuple[ResolvedTime, ResolvedTime | None] | None) -> dict[str, object]:
+    return {"lost_from": rng[0] if rng else None, "lost_to": rng[1] if rng else None}
+
+
+def _chain_restart(c: _Collector, log: BackupSet, prev: BackupSet | None, lost: bool) -> None:
     lin = c.lin
     start = lin.start_key(log)
     after = lin.reach_key(prev) if prev is not None else None
@@ -281,32 +409,69 @@ def _chain_restart(c: _Collector, log: BackupSet, prev: BackupSet | None) -> Non
             if s.is_simple:
                 after = lin.finish_key(s)
                 break
+    if lost:  # no data backup started the new chain: its logs cannot be restored (B.7.1)
+        rng = c.lost_range(after if after is not None else c.before(start), lin.reach_key(log))
+        c.add("LOG_GAP", f"{_what_log(log)} begins a new log chain (begins_log_chain: the database was in "
+              "SIMPLE recovery or was recreated), but no usable full or differential backup in the history starts "
+              f"that chain, so neither it nor the logs after it can be restored (RESTORE LOG fails with error "
+              f"4305 after any earlier backup). {_lost_text(rng)}",
+              "find the full or differential backup taken when the database went back to FULL recovery "
+              "(BACKUP LOG is refused without one, error 4214); if it is gone, take a full or differential "
+              "backup now.", log, lsn=log.first_lsn, kind="simple_recovery", **_range_kw(rng))
+        return
     if after is None:
         return  # the first log chain of the database: nothing was broken
-    rng = c.lost_range(after, skip_points=True)
+    rng = c.lost_range(after, lin.reach_key(log), skip_points=True)
     c.add("CHAIN_RESTART", f"{_what_log(log)} begins a new log chain (begins_log_chain: the database was in "
           f"SIMPLE recovery or was recreated); no log before it can be chained to it. {_lost_text(rng, True)}",
           "keep the database in FULL recovery; after a switch back from SIMPLE take a full or "
-          "differential backup at once.", log,
-          lost_from=rng[0] if rng else None, lost_to=rng[1] if rng else None)
+          "differential backup at once.", log, kind="simple_recovery", **_range_kw(rng))
 
 
 def _log_gap(c: _Collector, log: BackupSet, prev: BackupSet) -> None:
+    """A break before ``log``: ``prev`` (a log, or a data backup) ends at an LSN no log holds."""
     lin = c.lin
     p = prev.last_lsn
-    rng = c.lost_range(lin.reach_key(prev))
+    is_log = prev.type is BackupType.LOG
+    rng = c.lost_range(lin.reach_key(prev) if is_log else lin.finish_key(prev), lin.reach_key(log))
     holders = [s for s in lin.sets if s.type is BackupType.LOG and s.backup_set_uuid in lin.unavailable
                and s.first_lsn <= p < s.last_lsn] if lin.unavailable else []
     cause = (f" Log {holders[-1].backup_set_uuid} holds that LSN but is unusable: "
              f"{lin.unavailable[holders[-1].backup_set_uuid]}." if holders else
              " No log backup in the history holds it (deleted, never recorded, or taken elsewhere).")
+    before = (f"the previous log {prev.backup_set_uuid} ends at LSN {p} (finished {_t(prev)})" if is_log else
+              f"the {prev.type.label} backup {prev.backup_set_uuid} before it ends at LSN {p} (finished "
+              f"{_t(prev)}) and no log backup follows it")
     c.add("LOG_GAP", f"the log chain is broken before {_what_log(log)}: no earlier log backup ends at or after "
-          f"LSN {log.first_lsn}; the previous log {prev.backup_set_uuid} ends at LSN {p} "
-          f"(finished {_t(prev)}). RESTORE LOG fails with error 4305: an earlier log backup that "
+          f"LSN {log.first_lsn}; {before}. RESTORE LOG fails with error 4305: an earlier log backup that "
           f"includes LSN {p} is needed.{cause} {_lost_text(rng)}",
           f"find the log backup that contains LSN {p} (backup folders, archive, other servers); "
           "if it is gone, take a full or differential backup now so the chain is recoverable again.",
-          log, lsn=p, lost_from=rng[0] if rng else None, lost_to=rng[1] if rng else None)
+          log, lsn=p, kind="log_gap", **_range_kw(rng))
+
+
+def _fork_gap(c: _Collector, log: BackupSet, fork: str) -> None:
+    """The first log of a recovery fork that no log spans onto and no data backup of it precedes."""
+    lin = c.lin
+    rng = c.lost_range(c.before(lin.start_key(log)), lin.reach_key(log))
+    c.add("LOG_GAP", f"{_what_log(log)} is the first log of recovery fork {fork}, and no backup leads onto that "
+          "fork: no log in the history spans the fork (the database was restored WITH RECOVERY) and no full or "
+          "differential backup of the fork comes before it, so the fork's logs cannot be restored (error 4330 "
+          f"after backups of the old fork; 4305 otherwise). {_lost_text(rng)}",
+          f"find the log backup that spans onto fork {fork} (the first log after the restore) or a full backup "
+          "taken on it; otherwise take a full or differential backup now.",
+          log, lsn=log.first_lsn, kind="recovery_fork", **_range_kw(rng))
+
+
+def _unreached(c: _Collector, log: BackupSet, rng: tuple[ResolvedTime, ResolvedTime | None] | None) -> Finding:
+    """A lost log the sweep found no break for: no chain from a data backup reaches it."""
+    c.add("LOG_GAP", f"no chain of backups from a full or differential reaches {_what_log(log)} (on recovery "
+          f"fork {log.last_recovery_fork_guid or 'unknown'}): a restore cannot apply it, whatever comes before "
+          f"(errors 4305 / 4330). {_lost_text(rng)}",
+          f"find the backups that lead to LSN {log.first_lsn} (a log that holds it, or a full or differential "
+          "taken just before it); otherwise take a full or differential backup now.",
+          log, lsn=log.first_lsn, kind="log_gap", **_range_kw(rng))
+    return c.out[-1]
 
 
 def _fork_findings(c: _Collector) -> None:
@@ -338,7 +503,7 @@ def _age_findings(c: _Collector, opts: ValidateOptions) -> tuple[timedelta | Non
         return None, None
     now = as_of_key(lin, c.clock, opts.as_of)
     full = max(lin.fulls, key=lin.finish_key, default=None)
-    log = max(lin.logs, key=lin.reach_key, default=None)
+    log = c.newest_log  # the newest a restore can reach: a log after a break is no recovery point
     full_age = now - lin.finish_key(full) if full else None
     log_age = now - lin.reach_key(log) if log else None
     if opts.max_full_age is not None and full is not None and full_age is not None and full_age > opts.max_full_age:
@@ -352,7 +517,7 @@ def _age_findings(c: _Collector, opts: ValidateOptions) -> tuple[timedelta | Non
                   "schedule log backups (e.g. every 15 minutes) or set the database to SIMPLE recovery "
                   "if point-in-time recovery is not needed.")
         elif log_age is not None and log_age > opts.max_log_age:
-            c.add("STALE_LOG", f"the newest log backup {log.backup_set_uuid} finished {_t(log)}, {_age(log_age)} "
+            c.add("STALE_LOG", f"the newest usable log backup {log.backup_set_uuid} finished {_t(log)}, {_age(log_age)} "
                   f"before {c.clock.from_key(now).local_text}; the limit is {_age(opts.max_log_age)}. Everything "
                   "since then would be lost if the server failed now.",
                   "check the log-backup job and run it now.", log)
@@ -414,7 +579,7 @@ def validate_lineage(lin: Lineage, opts: ValidateOptions | None = None,
     opts = opts or ValidateOptions()
     if superseded:
         opts = ValidateOptions()
-    c = _Collector(lin, recoverable_windows(lin) if windows is None else windows)
+    c = _Collector(lin, lineage_windows(lin) if windows is None else windows)
     _lineage_findings(c)
     _set_findings(c)
     _log_findings(c)

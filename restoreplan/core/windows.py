@@ -53,8 +53,9 @@ def _subtract(start: datetime, end: datetime, holes: list[tuple[datetime, dateti
     return pieces
 
 
-def _run_cover(lin: Lineage, run: LogRun, i: int, t_entry: datetime) -> list[Window]:
-    """What entering ``run`` at log i, with the database at time t_entry, makes reachable."""
+def _run_cover(lin: Lineage, run: LogRun, i: int, t_entry: datetime, p: int) -> list[Window]:
+    """What entering ``run`` at log i, with the database at time t_entry and redo point p, makes
+    reachable."""
     holes: list[tuple[datetime, datetime]] = []
     for k in run.bulk:
         if k < i:
@@ -62,7 +63,10 @@ def _run_cover(lin: Lineage, run: LogRun, i: int, t_entry: datetime) -> list[Win
         prev = run.reach[k - 1] if k > i else t_entry
         holes.append((prev, run.reach[k]))
     first = run.logs[i]
-    if first.spans_fork and lin.start_key(first) > t_entry:
+    # a time before a spanning log's start is refused (msdb cannot tell when its new-fork records
+    # begin), unless the redo point entering it is already past the fork point (as the planner)
+    past_fork = first.fork_point_lsn is not None and p > first.fork_point_lsn.value
+    if first.spans_fork and lin.start_key(first) > t_entry and not past_fork:
         holes.append((t_entry, lin.start_key(first)))
     return _subtract(t_entry, run.reach[-1], holes)
 
@@ -78,13 +82,46 @@ def merge(windows: list[Window]) -> list[Window]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Explored:
+    """What the search from every data backup found: the windows, and where it entered each run
+    of logs (``entries[id(run)]``: the lowest index; that log and every later one in the run is
+    restored by some chain from a full)."""
+
+    windows: list[Window]
+    entries: dict[int, int]
+
+    def restored(self, lin: Lineage, log: BackupSet) -> bool:
+        """Is ``log`` restored by some chain from a data backup (whatever time it reaches)?"""
+        if log.first_lsn.value >= log.last_lsn.value:
+            return False
+        for run, i in lin.runs_containing(log.first_lsn.value):
+            if run.logs[i] is log:
+                entry = self.entries.get(id(run))
+                return entry is not None and entry <= i
+        return False
+
+
 def recoverable_windows(lin: Lineage) -> list[Window]:
     """All recoverable windows of a lineage, merged and sorted."""
+    return _explore(lin).windows
+
+
+def explored(lin: Lineage) -> Explored:
+    """The windows and run entries of a lineage, computed once (``lineage_windows`` shares them)."""
+    return lin.memo("explored", lambda: _explore(lin))
+
+
+def _explore(lin: Lineage) -> Explored:
     found: list[Window] = []
     starts = sorted(
         data_starts(lin), key=lambda fd: lin.finish_key(fd[1] or fd[0])
     )
-    best_entry: dict[int, int] = {}  # id(run) -> smallest entry index already expanded
+    # (id(run), fork at entry) -> smallest entry index already expanded: the fork decides which
+    # spanning logs can be reached from inside the run (as in the planner's search), so an entry
+    # on another fork is expanded again
+    best_entry: dict[tuple[int, str | None], int] = {}
+    entries: dict[int, int] = {}  # id(run) -> smallest entry index on any fork
     for full, diff in starts:
         last = diff or full
         if diff is not None and lin.finish_key(diff) < lin.finish_key(full):
@@ -107,11 +144,13 @@ def recoverable_windows(lin: Lineage) -> list[Window]:
                     continue
                 if run.logs[i].begins_log_chain and not from_data:
                     continue
-                prev = best_entry.get(id(run))
+                key = (id(run), fork)
+                prev = best_entry.get(key)
                 if prev is not None and prev <= i and not run.logs[i].spans_fork:
                     continue  # an earlier entry already covered everything from here on
-                best_entry[id(run)] = i if prev is None else min(prev, i)
-                found.extend(_run_cover(lin, run, i, t))
+                best_entry[key] = i if prev is None else min(prev, i)
+                entries[id(run)] = min(i, entries.get(id(run), i))
+                found.extend(_run_cover(lin, run, i, t, p))
                 queue.append((run.end, run.exit_fork, False, run.reach[-1]))
                 for j in lin.branch_points(run, i, len(run.logs) - 2):
                     queue.append((run.last[j], run.logs[j].last_recovery_fork_guid or fork, False, run.reach[j]))
@@ -125,7 +164,7 @@ def recoverable_windows(lin: Lineage) -> list[Window]:
                     if js is None or js < i or run.first[js] == s_first:
                         continue
                     queue.append((s_first, fork, False, run.reach[js - 1] if js > i else t))
-    return merge(found)
+    return Explored(merge(found), entries)
 
 
 def locate(windows: list[Window], t: datetime) -> tuple[Window | None, Window | None, Window | None]:
@@ -143,4 +182,4 @@ def locate(windows: list[Window], t: datetime) -> tuple[Window | None, Window | 
 
 def lineage_windows(lin: Lineage) -> list[Window]:
     """recoverable_windows, computed once per lineage."""
-    return lin.memo("windows", lambda: recoverable_windows(lin))
+    return lin.memo("windows", lambda: explored(lin).windows)
