@@ -10,6 +10,7 @@ construction keeps its first row's place as (origin, row) rather than a formatte
 from __future__ import annotations
 
 import operator
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import compress, count, repeat
 from operator import itemgetter
@@ -35,6 +36,7 @@ from restoreplan.sources.rowplan import (
 _S = SHARED_SLOT
 _TYPE, _DB_LSN, _POSITION = _S["type"], _S["database_backup_lsn"], _S["position"]
 _BASE_LSN, _BASE_GUID = _S["differential_base_lsn"], _S["differential_base_guid"]
+_FAMILY_COUNT, _MIRROR_COUNT = _S["media_family_count"], _S["mirror_count"]
 _DEVICE, _FAMILY, _MIRROR, _DEVICE_TYPE = (
     OWN_SLOT["physical_device_name"], OWN_SLOT["family_sequence_number"], OWN_SLOT["mirror"],
     OWN_SLOT["device_type"],
@@ -51,7 +53,7 @@ CHUNK = 4096  # rows parsed together, a column at a time
 class _Acc:
     """A backup set being assembled from its media-file rows."""
 
-    __slots__ = ("own", "template", "origin", "row", "files")
+    __slots__ = ("own", "template", "origin", "row", "files", "places")
 
     def __init__(
         self, own: Sequence[Any], template: Template, origin: str, row: int | None
@@ -61,6 +63,7 @@ class _Acc:
         self.origin = origin
         self.row = row
         self.files: list[MediaFile] | None = None  # None: the first row's file only
+        self.places: list[str] = []  # where each of ``files`` was read
 
     @property
     def where(self) -> str:
@@ -94,8 +97,74 @@ def _traits(template: Template) -> BackupTraits:
     return made
 
 
+def _file(media: MediaFile) -> str:
+    kind = "" if media.device_type is None else f" (device_type {media.device_type})"
+    return f"{media.physical_device_name!r}{kind}"
+
+
+def _another_mirror(acc: _Acc, own: Sequence[Any]) -> MediaFile:
+    """A further file of a family, without its mirror number: the next one (mirrors of a
+    family are interchangeable); a file already listed keeps its number."""
+    assert acc.files is not None
+    family, device = own[_FAMILY], own[_DEVICE]
+    same = [m for m in acc.files if m.family_sequence_number == family]
+    for old in same:
+        if old.physical_device_name == device:
+            return MediaFile(device, family, old.mirror, own[_DEVICE_TYPE])
+    return MediaFile(device, family, len(same), own[_DEVICE_TYPE])
+
+
+def _unnumbered(acc: _Acc, own: Sequence[Any], template: Template, where: str) -> MediaFile:
+    """A further file of a set whose rows carry no family_sequence_number: its place from
+    media_family_count and mirror_count (a file already listed keeps its place). Several
+    files of one set are stripes or mirrors: without those counts that is a guess, refused."""
+    assert acc.files is not None
+    device, mirror = own[_DEVICE], own[_MIRROR]
+    for old in acc.files:
+        if old.physical_device_name == device:  # the same file again (or a conflict)
+            return MediaFile(
+                device, old.family_sequence_number, old.mirror if mirror is None else mirror,
+                own[_DEVICE_TYPE],
+            )
+    families, mirrors = template.values[_FAMILY_COUNT], template.values[_MIRROR_COUNT]
+    n = len(acc.files)
+    if families == 1:  # all mirrors of one family
+        return MediaFile(device, 1, n if mirror is None else mirror, own[_DEVICE_TYPE])
+    if families is not None and families > 1 and mirrors == 1 and n < families:
+        return MediaFile(device, n + 1, mirror or 0, own[_DEVICE_TYPE])
+    counts = (
+        "its media_family_count and mirror_count do not place it"
+        if families is not None and mirrors is not None
+        else "the history has no media_family_count and mirror_count either"
+    )
+    raise InputError(
+        f"{where}: backup set {own[0]} has several files ({acc.files[0].physical_device_name!r} "
+        f"at {acc.places[0]}, {device!r} here) but no family_sequence_number column (or value): "
+        f"stripes cannot be told from mirrors, and {counts}",
+        hint="export the history with family_sequence_number and mirror "
+        "(the SQL printed by `restoreplan export-query` has them)",
+        backup_set_uuid=own[0],
+    )
+
+
+def check_names(columns: Sequence[str], origin: str) -> list[str]:
+    """The column names in lower case (SQL Server compares them case-insensitively); a name
+    given twice is refused, since either could be the one meant."""
+    low = [str(c).strip().lower() for c in columns]
+    if len(set(low)) != len(low):
+        counts = Counter(low)
+        twice = [c for c in counts if counts[c] > 1]
+        raise InputError(
+            f"{origin}: column(s) named more than once: {', '.join(twice)}",
+            hint="column names are compared case-insensitively; keep one of each",
+        )
+    return low
+
+
 def check_header(columns: Sequence[str], origin: str) -> None:
-    missing = [c for c in REQUIRED if c not in columns]
+    """The required columns are there, and no column is named twice (``check_names``)."""
+    low = check_names(columns, origin)
+    missing = [c for c in REQUIRED if c not in low]
     if missing:
         raise InputError(
             f"{origin}: missing required column(s) {', '.join(missing)}",
@@ -257,9 +326,11 @@ class SetBuilder:
     ) -> None:
         try:
             own, template = plan.parse(row)
+        except v.ColumnProblem as exc:
+            raise _problem(origin, row_no, exc.column, exc) from None
         except v.ValueProblem:
-            name, exc = plan.first_problem(row)
-            raise _problem(origin, row_no, name, exc) from None
+            name, problem = plan.first_problem(row)
+            raise _problem(origin, row_no, name, problem) from None
         if missing:
             raise InputError(f"{_where(origin, row_no)}: missing key(s) {', '.join(missing)}")
         for name, own_slot, shared_slot in _REQUIRED_AT:
@@ -276,11 +347,17 @@ class SetBuilder:
         self._put(own, template, origin, row_no, plan.columns)
         self.rows_read += 1
 
-    def add_mappings(self, rows: Iterable[Mapping[str, Any]], origin: str) -> None:
-        """Add rows given as mappings keyed by canonical column names.
+    def add_mappings(
+        self,
+        rows: Iterable[Mapping[str, Any]],
+        origin: str,
+        row_numbers: Sequence[int] | None = None,
+    ) -> None:
+        """Add rows given as mappings keyed by canonical column names (in any case).
 
         Consecutive rows with the same keys (all of them, in a JSON export) go through the
-        chunk parser together.
+        chunk parser together. ``row_numbers``: each row's row in its file, for messages
+        (default 1, 2, ...; HEADERONLY and dbatools rows pass theirs).
         """
         if self._built is not None:
             raise RuntimeError("rows added to a SetBuilder after build()")
@@ -293,10 +370,10 @@ class SetBuilder:
                 check_header(list(row.keys()), origin)
             keys = tuple(row)
             if keys != names or len(chunk) == CHUNK:
-                self._add_mapped(plans, names, chunk, origin, first_no)
+                self._add_mapped(plans, names, chunk, origin, first_no, row_numbers)
                 chunk, first_no, names = [], row_no, keys
             chunk.append(list(row.values()))
-        self._add_mapped(plans, names, chunk, origin, first_no)
+        self._add_mapped(plans, names, chunk, origin, first_no, row_numbers)
 
     def _add_mapped(
         self,
@@ -305,20 +382,28 @@ class SetBuilder:
         chunk: list[list[Any]],
         origin: str,
         first_no: int,
+        row_numbers: Sequence[int] | None = None,
     ) -> None:
-        """Rows of mappings that share ``names``, the first numbered ``first_no``."""
+        """Rows of mappings that share ``names``, the first the ``first_no``-th (numbered
+        ``row_numbers[first_no - 1]`` when given, else ``first_no``)."""
         if not chunk:
             return
         known = plans.get(names)
         if known is None:
             if len(plans) >= 64:
                 plans.clear()
+            check_names(names, origin)
+            low = {str(name).lower() for name in names}
             known = plans[names] = (
                 self.plan(names, typed=True),
-                [c for c in REQUIRED if c not in names],
+                [c for c in REQUIRED if c not in low],
             )
         plan, missing = known
-        numbers = range(first_no, first_no + len(chunk))
+        numbers: Sequence[int] = (
+            range(first_no, first_no + len(chunk))
+            if row_numbers is None
+            else row_numbers[first_no - 1 : first_no - 1 + len(chunk)]
+        )
         if missing:  # each row says what it lacks, after what does not parse
             for row, row_no in zip(chunk, numbers, strict=True):
                 self._add_row(plan, row, origin, row_no, missing)
@@ -342,27 +427,32 @@ class SetBuilder:
         """A further row of a set seen before: another file of it, or the same row again."""
         if acc.files is None:
             acc.files = [_media(acc.own)]
+            acc.places = [acc.where]
+        where = _where(origin, row_no)
         if acc.own[:N_OWN_SET] != own[:N_OWN_SET] or (
             acc.template is not template
             and acc.template.values != template.values
         ):
-            self._merge(acc, own, template, _where(origin, row_no), names)
-        media = _media(own)
-        device = media.physical_device_name
-        for old in acc.files:
-            if (old.family_sequence_number, old.mirror, old.physical_device_name) == (
-                media.family_sequence_number,
-                media.mirror,
-                device,
-            ):
+            self._merge(acc, own, template, where, names)
+        if own[_FAMILY] is None:
+            media = _unnumbered(acc, own, template, where)
+        elif own[_MIRROR] is None:
+            media = _another_mirror(acc, own)
+        else:
+            media = _media(own)
+        for old, place in zip(acc.files, acc.places, strict=True):
+            if (old.family_sequence_number, old.mirror) == (media.family_sequence_number, media.mirror):
                 if old != media:
                     raise InputError(
-                        f"conflicting rows for backup set {own[0]}, file {device}: {old} at "
-                        f"{acc.where} but {media} at {_where(origin, row_no)}",
+                        f"conflicting rows for backup set {own[0]}: family "
+                        f"{media.family_sequence_number} mirror {media.mirror} is "
+                        f"{_file(old)} at {place} but {_file(media)} at {where}",
+                        hint="the inputs disagree; drop the stale export",
                         backup_set_uuid=own[0],
                     )
                 return
         acc.files.append(media)
+        acc.places.append(where)
 
     @staticmethod
     def _merge(

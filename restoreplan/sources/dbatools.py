@@ -28,6 +28,8 @@ from restoreplan.core.errors import InputError
 from restoreplan.sources import headeronly as ho
 from restoreplan.sources import values as v
 from restoreplan.sources.columns import ALL, REQUIRED
+from restoreplan.sources.jsonstream import beyond_limits, unique_keys
+from restoreplan.sources.rowplan import PARSERS
 
 # namespace for the stand-in GUIDs of Get-DbaDbBackupHistory sets (uuid5 of instance|backup_set_id)
 DBATOOLS_NAMESPACE = uuid.UUID("8c0e7a52-3c1f-5a7e-9d3e-2f6f0b1c4d21")
@@ -168,8 +170,18 @@ def is_history(keys: Sequence[str]) -> bool:
     )
 
 
-def _lower(rec: Mapping[str, Any]) -> dict[str, Any]:
-    return {str(k).lower(): val for k, val in rec.items()}
+def _lower(rec: Mapping[str, Any], where: str = "") -> dict[str, Any]:
+    """The record with its property names in lower case; two names that differ only in case
+    are refused (PowerShell's own objects cannot have them: which one would count?)."""
+    out = {str(k).lower(): val for k, val in rec.items()}
+    if len(out) != len(rec):
+        names = [str(k).lower() for k in rec]
+        twice = sorted({k for k in names if names.count(k) > 1})
+        raise InputError(
+            f"{where or 'a record'}: property/column named more than once: {', '.join(twice)}",
+            hint="names are compared case-insensitively; keep one of each",
+        )
+    return out
 
 
 def _paths(rec: dict[str, Any], where: str) -> list[str]:
@@ -237,6 +249,19 @@ def _history_rows(rec: dict[str, Any], where: str) -> list[dict[str, Any]]:
     return [{**out, "physical_device_name": p} for p in _paths(rec, where)]
 
 
+# msdb columns of -Raw rows read here as the msdb reader reads them (Export-Csv writes every
+# value as text: mirror "1" must be the number 1 before the files are numbered)
+_TYPED = {
+    name: ho._wrap(parse)
+    for name, parse in PARSERS.items()
+    if parse
+    in (
+        v.parse_int, v.parse_bool, v.parse_position, v.parse_family, v.parse_mirror,
+        v.parse_time_zone,
+    )
+}  # fmt: skip
+
+
 def _msdb_row(rec: dict[str, Any], where: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in ALL:
@@ -248,6 +273,8 @@ def _msdb_row(rec: dict[str, Any], where: str) -> dict[str, Any]:
                 out[name] = ho.parse_lsn(raw)
             elif name in _DATES:
                 out[name] = ho.parse_when(raw)
+            elif name in _TYPED:
+                out[name] = _TYPED[name](raw)
             else:
                 out[name] = raw
         except ho.CellProblem as exc:
@@ -258,7 +285,7 @@ def _msdb_row(rec: dict[str, Any], where: str) -> dict[str, Any]:
 def _convert(record: object, where: str) -> list[dict[str, Any]]:
     if not isinstance(record, Mapping):
         raise InputError(f"{where}: expected an object, found {type(record).__name__}")
-    rec = _lower(record)
+    rec = _lower(record, where)
     if all(c in rec for c in REQUIRED):
         return [_msdb_row(rec, where)]
     if ho.is_header(list(rec)):
@@ -271,12 +298,58 @@ def _convert(record: object, where: str) -> list[dict[str, Any]]:
     )
 
 
-def to_canonical(records: list[dict[str, Any]], origin: str) -> list[dict[str, Any]]:
-    """dbatools objects (parsed JSON, CSV or CLIXML records) -> canonical rows, one per file."""
+_DATE_KEYS = frozenset(
+    {key for c in _DATES if c in HISTORY_FIELDS for key in HISTORY_FIELDS[c][0]}
+    | _DATES
+    | set(ho._DATE_COLUMNS)
+)
+
+
+def to_canonical(
+    records: list[dict[str, Any]],
+    origin: str,
+    *,
+    row_numbers: Sequence[int] | None = None,
+    dates_as_text: bool = False,
+) -> ho.MappedRows:
+    """dbatools objects (parsed JSON, CSV or CLIXML records) -> canonical rows, one per file.
+
+    ``row_numbers``: each record's row in messages (default 1, 2, ...). ``dates_as_text``
+    (Export-Csv): dates are the culture's text, and their day/month order is decided once
+    for the file (``headeronly.date_order``; AM/PM with no other clue: month-first, en-US).
+    """
+    numbers = row_numbers if row_numbers is not None else range(1, len(records) + 1)
+    order = None
+    if dates_as_text:
+        order = ho.date_order(
+            [val for r in records for k, val in r.items() if str(k).lower() in _DATE_KEYS],
+            origin,
+            am_pm_month_first=True,
+        )
     rows: list[dict[str, Any]] = []
-    for row_no, record in enumerate(records, start=1):
-        rows.extend(_convert(record, f"{origin}, row {row_no}"))
-    return ho.assign_media(rows)
+    places: list[str] = []
+    rows_at: list[int] = []
+    for row_no, record in zip(numbers, records, strict=True):
+        where = f"{origin}, row {row_no}"
+        if order is not None and isinstance(record, Mapping):
+            record = _dates_in_order(_lower(record, where), order, where)
+        converted = _convert(record, where)
+        rows.extend(converted)
+        places += [where] * len(converted)
+        rows_at += [row_no] * len(converted)
+    return ho.assign_media(rows, places, rows_at)
+
+
+def _dates_in_order(rec: dict[str, Any], order: str, where: str) -> dict[str, Any]:
+    """The record's date texts parsed with the file's day/month order."""
+    for key in _DATE_KEYS & rec.keys():
+        raw = rec[key]
+        if isinstance(raw, str):
+            try:
+                rec[key] = ho.parse_when(raw, order)
+            except ho.CellProblem as exc:
+                raise InputError(f"{where}, column {key}: {exc}") from None
+    return rec
 
 
 # -- file readers ----------------------------------------------------------------------------------
@@ -304,11 +377,13 @@ def read_json_text(data: bytes, origin: str) -> list[dict[str, Any]]:
     """ConvertTo-Json output -> records; numbers with a fraction or exponent stay text."""
     text = decode_text(data, origin)
     try:
-        doc = json.loads(text, parse_float=str)
+        doc = json.loads(text, parse_float=str, object_pairs_hook=unique_keys)
     except json.JSONDecodeError as exc:
         raise InputError(
             f"{origin}, line {exc.lineno}, column {exc.colno}: not JSON: {exc.msg}"
         ) from None
+    except (ValueError, RecursionError) as exc:
+        raise beyond_limits(origin, exc) from None
     if isinstance(doc, dict) and isinstance(doc.get("value"), list) and "Count" in doc:
         doc = doc["value"]  # Windows PowerShell's {"value": [...], "Count": n} wrapping
     if isinstance(doc, dict):
@@ -344,10 +419,10 @@ def csv_to_canonical(
         if len(row) > len(columns):
             raise InputError(f"{origin}, row {row_no}: {len(row)} cells but {len(columns)} columns")
         records.append((row_no, dict(zip(columns, row, strict=False))))
-    out: list[dict[str, Any]] = []
-    for row_no, rec in records:
-        out.extend(_convert(rec, f"{origin}, row {row_no}"))
-    return ho.assign_media(out)
+    return to_canonical(
+        [rec for _, rec in records], origin, row_numbers=[n for n, _ in records],
+        dates_as_text=True,
+    )
 
 
 # -- Export-Clixml ---------------------------------------------------------------------------------
@@ -406,7 +481,7 @@ def _clixml_obj(el: ET.Element, refs: dict[str, Any]) -> Any:
     return to_string if to_string is not None else props  # BigInteger, Size ... -> their text
 
 
-def read_clixml(data: str | bytes, origin: str) -> list[dict[str, Any]]:
+def read_clixml(data: str | bytes, origin: str) -> ho.MappedRows:
     """Export-Clixml output (text or raw bytes) -> canonical rows."""
     return to_canonical(clixml_records(data, origin), origin)
 

@@ -71,13 +71,14 @@ def parse_lsn(raw: object) -> int | None:
         raise CellProblem(exc.message) from None
 
 
-def parse_when(raw: object) -> datetime | None:
+def parse_when(raw: object, order: str | None = None) -> datetime | None:
     """A naive server-local datetime from a datetime, ISO text, or ``/Date(ms)/``.
 
     ``/Date(ms)/`` (Windows PowerShell's ConvertTo-Json) holds the server-local wall clock
     written as if it were UTC, so ``ms`` is read as a naive local time; with an offset suffix
     (``/Date(ms+hhmm)/``) ``ms`` is UTC and the offset gives the wall clock. An ISO offset is
-    dropped: the wall-clock part is what msdb stores.
+    dropped: the wall-clock part is what msdb stores. ``order`` is the day/month order of
+    ``a/b/yyyy`` texts decided for the whole file (``values.date_order``).
     """
     if v.is_null(raw):
         return None
@@ -92,7 +93,7 @@ def parse_when(raw: object) -> datetime | None:
             when += sign * timedelta(hours=int(m.group(2)[1:3]), minutes=int(m.group(2)[3:5]))
         return when
     try:
-        parsed = v.parse_datetime(s)
+        parsed = v.parse_datetime(s, order)
     except v.ValueProblem as exc:
         raise CellProblem(str(exc)) from None
     return None if parsed is None else parsed.replace(tzinfo=None)
@@ -127,15 +128,14 @@ def parse_time_zone(raw: object) -> int | None:
     """15-minute units from an int or from text like ``+01:00`` (community code disagrees, A.8)."""
     if v.is_null(raw):
         return None
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        return raw
     s = str(raw).strip()
     m = _TZ_TEXT.match(s)
     if m:
         minutes = int(m.group(2)) * 60 + int(m.group(3))
-        return (1 if m.group(1) == "+" else -1) * minutes // 15
+        units = (1 if m.group(1) == "+" else -1) * minutes // 15
+        s = str(units)
     try:
-        return v.parse_int(s)
+        return v.parse_time_zone(raw if isinstance(raw, int) else s)
     except v.ValueProblem as exc:
         raise CellProblem(str(exc)) from None
 
@@ -154,6 +154,9 @@ parse_guid = _wrap(v.parse_guid)
 parse_int = _wrap(v.parse_int)
 parse_bool = _wrap(v.parse_bool)
 parse_text = _wrap(v.text)
+parse_position = _wrap(v.parse_position)
+parse_family = _wrap(v.parse_family)
+parse_mirror = _wrap(v.parse_mirror)
 
 
 def parse_backup_type(raw: object) -> str | None:
@@ -192,7 +195,7 @@ FIELDS: dict[str, tuple[tuple[str, ...], Callable[[object], Any]]] = {
     "database_backup_lsn": (("DatabaseBackupLSN",), parse_lsn),
     "backup_start_date": (("BackupStartDate",), parse_when),
     "backup_finish_date": (("BackupFinishDate",), parse_when),
-    "position": (("Position",), parse_int),
+    "position": (("Position",), parse_position),
     "server_name": (("ServerName",), parse_text),
     "machine_name": (("MachineName",), parse_text),
     "family_guid": (("FamilyGUID",), parse_guid),
@@ -221,7 +224,7 @@ FIELDS: dict[str, tuple[tuple[str, ...], Callable[[object], Any]]] = {
     "software_major_version": (("SoftwareVersionMajor",), parse_int),
     "device_type": (("DeviceType",), parse_device_type),
     "physical_device_name": (PATH_COLUMNS, parse_text),
-    "family_sequence_number": (("FamilySequenceNumber",), parse_int),
+    "family_sequence_number": (("FamilySequenceNumber",), parse_family),
     "media_family_count": (("FamilyCount",), parse_int),
     "mirror_count": (("MirrorCount", "Mirror_Count"), parse_int),
 }
@@ -292,21 +295,40 @@ def convert_record(rec: Mapping[str, Any], where: str) -> dict[str, Any]:
     return out
 
 
-def assign_media(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+class MappedRows(list[dict[str, Any]]):
+    """Canonical rows, with the row of the input file each one came from (for messages)."""
+
+    row_numbers: list[int] | None = None
+
+
+def assign_media(
+    rows: list[dict[str, Any]],
+    places: Sequence[str] | None = None,
+    row_numbers: Sequence[int] | None = None,
+) -> MappedRows:
     """Number the stripes (and mirrors) of each backup set: grouped by backup_set_uuid and position.
 
     FamilySequenceNumber (LABELONLY) wins; otherwise families are numbered 1..n in file order.
-    Several files of one family are its mirrors. A file listed twice for a set is kept once.
+    Several files of one family are its mirrors. A file listed twice for a set is kept once
+    when both rows agree; rows that disagree are an error naming both (``places``: where
+    each row was read). ``row_numbers`` (each row's row in the file) are kept for the rows
+    returned, as their ``row_numbers``.
     """
     seen: dict[tuple[str, int], dict[str, tuple[int, int]]] = {}
+    firsts: dict[tuple[str, int, str], int] = {}  # (set, position, file) -> its first row
     mirrors: dict[tuple[str, int, int], int] = {}
-    out: list[dict[str, Any]] = []
-    for row in rows:
+    out = MappedRows()
+    kept: list[int] = []
+    for i, row in enumerate(rows):
         key = (row["backup_set_uuid"], row.get("position") or 1)
         files = seen.setdefault(key, {})
         path = row["physical_device_name"]
         if path in files:
+            first = firsts[(*key, path)]
+            if rows[first] != row:
+                raise _conflict(rows[first], row, places, first, i)
             continue
+        firsts[(*key, path)] = i
         family = row.get("family_sequence_number") or len({f for f, _ in files.values()}) + 1
         mirror_key = (key[0], key[1], family)
         mirror = row.get("mirror")
@@ -315,16 +337,62 @@ def assign_media(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         mirrors[mirror_key] = max(mirror, mirrors.get(mirror_key, -1))
         files[path] = (family, mirror)
         out.append({**row, "family_sequence_number": family, "mirror": mirror})
+        kept.append(i)
+    if row_numbers is not None:
+        out.row_numbers = [row_numbers[i] for i in kept]
     return out
 
 
+def _conflict(
+    old: dict[str, Any], new: dict[str, Any], places: Sequence[str] | None, i: int, j: int
+) -> InputError:
+    column = next(
+        (c for c in dict.fromkeys([*old, *new]) if old.get(c) != new.get(c)), "a value"
+    )
+    at_old = places[i] if places else f"row {i + 1}"
+    at_new = places[j] if places else f"row {j + 1}"
+    uuid = new["backup_set_uuid"]
+    return InputError(
+        f"conflicting rows for backup set {uuid}, file {new['physical_device_name']}: "
+        f"{column} is {old.get(column)} at {at_old} but {new.get(column)} at {at_new}",
+        hint="the inputs disagree; drop the stale rows",
+        backup_set_uuid=uuid,
+    )
+
+
+def date_order(cells: Sequence[object], origin: str, *, am_pm_month_first: bool = False) -> str | None:
+    """The day/month order of a whole file's ``a/b/yyyy`` date texts (``values.date_order``).
+
+    ``am_pm_month_first``: when no date tells, a time with AM/PM means month-first (the
+    en-US text that Export-Csv writes); otherwise the ambiguous cells are refused as read.
+    """
+    try:
+        order = v.date_order(cells)
+    except v.ValueProblem as exc:
+        raise InputError(f"{origin}: {exc}", hint="export the dates as ISO text") from None
+    if order is None and am_pm_month_first:
+        if any(isinstance(c, str) and re.search(r"\d\s*[AaPp][Mm]\s*$", c) for c in cells):
+            return "mdy"
+    return order
+
+
+_DATE_COLUMNS = tuple(
+    name.lower() for names, parse in FIELDS.values() if parse is parse_when for name in names
+)
+
+
 def to_canonical(
-    columns: list[str], rows: list[list[str]], origin: str, *, first_row: int = 1
-) -> list[dict[str, Any]]:
+    columns: list[str],
+    rows: list[list[str]],
+    origin: str,
+    *,
+    first_row: int = 1,
+    row_numbers: Sequence[int] | None = None,
+) -> MappedRows:
     """HEADERONLY CSV rows -> canonical rows (one per backup set per file).
 
-    ``first_row`` is the number given to the first data row in messages (2 when counting the
-    header line).
+    ``row_numbers``: each row's number in messages (the header line is row 1); without them
+    rows are numbered from ``first_row``. A column named twice (in any case) is refused.
     """
     if not is_header(columns):
         raise InputError(
@@ -332,14 +400,42 @@ def to_canonical(
             hint="pass --input-format or export with the HEADERONLY column names",
         )
     low = [c.strip().lower() for c in columns]
+    if len(set(low)) != len(low):
+        twice = sorted({c for c in low if low.count(c) > 1})
+        raise InputError(
+            f"{origin}: column(s) named more than once: {', '.join(twice)}",
+            hint="column names are compared case-insensitively; keep one of each",
+        )
+    numbers = row_numbers if row_numbers is not None else range(first_row, first_row + len(rows))
+    dated = [i for i, name in enumerate(low) if name in _DATE_COLUMNS]
+    cells = [row[i] for row in rows for i in dated if i < len(row)]
+    order = date_order(cells, origin, am_pm_month_first=True)
     converted = []
-    for row_no, row in enumerate(rows, start=first_row):
+    places = []
+    kept_numbers = []
+    for row_no, row in zip(numbers, rows, strict=True):
         if not any((cell or "").strip() for cell in row):
             continue
         if len(row) > len(low):
             raise InputError(
                 f"{origin}, row {row_no}: {len(row)} cells but {len(low)} columns in the header"
             )
-        rec = {name: (row[i] if i < len(row) else None) for i, name in enumerate(low)}
-        converted.append(convert_record(rec, f"{origin}, row {row_no}"))
-    return assign_media(converted)
+        rec: dict[str, Any] = {name: (row[i] if i < len(row) else None) for i, name in enumerate(low)}
+        where = f"{origin}, row {row_no}"
+        if order is not None:
+            _dates_in_order(rec, order, where)
+        converted.append(convert_record(rec, where))
+        places.append(where)
+        kept_numbers.append(row_no)
+    return assign_media(converted, places, kept_numbers)
+
+
+def _dates_in_order(rec: dict[str, Any], order: str, where: str) -> None:
+    """The record's date texts parsed with the file's day/month order (in place)."""
+    for key in _DATE_COLUMNS:
+        raw = rec.get(key)
+        if isinstance(raw, str):
+            try:
+                rec[key] = parse_when(raw, order)
+            except CellProblem as exc:
+                raise InputError(f"{where}, column {key}: {exc}") from None

@@ -18,7 +18,22 @@ from restoreplan.core.errors import InputError
 BLOCK = 1 << 20  # characters read at a time
 LONGEST = 1 << 26  # a record this long that still does not decode is bad, not incomplete
 _SPACE = re.compile(r"[ \t\n\r]*")
-_DECODER = json.JSONDecoder(parse_float=str)
+
+
+class DuplicateKey(ValueError):
+    """A JSON object naming one key twice (json.loads would keep the last silently)."""
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """object_pairs_hook: the object, or DuplicateKey when a key is given twice."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        raise DuplicateKey(next(k for k, _ in pairs if k in seen or seen.add(k)))  # type: ignore[func-returns-value]
+    return obj
+
+
+_DECODER = json.JSONDecoder(parse_float=str, object_pairs_hook=unique_keys)
 
 
 class _Text:
@@ -58,11 +73,34 @@ class _Text:
                 if len(self.buf) - self.pos < LONGEST and self.more():
                     continue
                 raise self.error(exc.msg, exc.pos) from None
+            except (ValueError, RecursionError) as exc:  # a huge number, deep nesting
+                at = self.line + self.buf.count("\n", 0, self.pos)
+                raise beyond_limits(f"{self.origin}, line {at}", exc) from None
 
     def error(self, msg: str, pos: int | None = None) -> InputError:
         at = self.pos if pos is None else pos
         line = self.line + self.buf.count("\n", 0, at)
         return InputError(f"{self.origin}: not valid JSON ({msg} at line {line})")
+
+
+def beyond_limits(where: str, exc: Exception) -> InputError:
+    """A JSON value Python will not decode: a number of thousands of digits, or nesting
+    deeper than the interpreter's recursion limit; or an object naming a key twice. None
+    belongs in a history export."""
+    if isinstance(exc, DuplicateKey):
+        return InputError(
+            f"{where}: the key {exc.args[0]!r} appears twice in one object",
+            hint="which value is meant cannot be told; export the history again",
+        )
+    what = (
+        "nested too deeply"
+        if isinstance(exc, RecursionError)
+        else "a number with too many digits" if "digits" in str(exc) else str(exc)
+    )
+    return InputError(
+        f"{where}: not valid JSON for a history ({what})",
+        hint="export the history again (LSNs have at most 25 digits)",
+    )
 
 
 def array_objects(

@@ -14,7 +14,7 @@ from typing import Any
 from restoreplan.core.errors import InputError
 from restoreplan.core.history import History
 from restoreplan.core.lsn import LSN
-from restoreplan.core.model import BackupSet, DatabaseFile, LogMark
+from restoreplan.core.model import BackupSet, DatabaseFile, LogMark, MediaFile
 from restoreplan.sources import values as v
 from restoreplan.sources.canonical import SetBuilder
 from restoreplan.sources.tabular import read_history_file, read_records
@@ -62,12 +62,20 @@ def _marks(records: list[dict[str, Any]], origin: str) -> list[LogMark]:
     out = []
     for row_no, r in enumerate(records, start=2):
         try:
-            lsn = r.get("lsn")
+            lsn = v.text(r.get("lsn"))
+            name, mark_name = v.text(r.get("database_name")), v.text(r.get("mark_name"))
+            # msdb's mark_time is server-local; without it the mark cannot be tied to a log backup
+            mark_time = v.parse_local_datetime(r.get("mark_time"))
+            missing = [c for c, x in (("database_name", name), ("mark_name", mark_name), ("lsn", lsn),
+                                      ("mark_time", mark_time)) if x is None]
+            if missing:
+                raise InputError(f"{', '.join(missing)} missing (every mark needs all four)")
+            assert name is not None and mark_name is not None and lsn is not None and mark_time is not None
             out.append(LogMark(
-                database_name=v.text(r.get("database_name")) or "",
-                mark_name=v.text(r.get("mark_name")) or "",
-                lsn=LSN.parse(str(lsn)),
-                mark_time=v.parse_datetime(r.get("mark_time")) or datetime.min,
+                database_name=name,
+                mark_name=mark_name,
+                lsn=LSN.parse(lsn),
+                mark_time=mark_time,
                 description=v.text(r.get("description")),
             ))
         except (v.ValueProblem, InputError) as exc:
@@ -92,16 +100,38 @@ def _database_files(records: list[dict[str, Any]], origin: str) -> dict[str, lis
 
 def file_unavailability(sets: list[BackupSet], exists: Callable[[str], bool]) -> dict[str, str]:
     """Sets with a family none of whose mirrors exists (one complete mirror per family suffices)."""
-    out: dict[str, str] = {}
+    return check_files(sets, exists)[1]
+
+
+def check_files(sets: list[BackupSet], exists: Callable[[str], bool]) -> tuple[list[BackupSet], dict[str, str]]:
+    """``--check-files``: the sets with only their present mirrors, and the sets that cannot be restored.
+
+    The mirrors of one family are interchangeable (one complete mirror per family suffices), so
+    a family whose lowest mirror is missing is restored from a mirror that is present: the set
+    keeps only the devices found on disk, and every later reader (plan JSON, the scripts) names
+    those. A set with a family of which no mirror exists is unavailable; its files stay as
+    recorded so the reason can name them.
+    """
+    out: list[BackupSet] = []
+    unavailable: dict[str, str] = {}
     for bs in sets:
-        missing = [
-            mirrors[0].physical_device_name
-            for mirrors in bs.families.values()
-            if not any(exists(m.physical_device_name) for m in mirrors)
-        ]
+        present: list[MediaFile] = []
+        missing: list[str] = []
+        dropped = False
+        for mirrors in bs.families.values():
+            found = [m for m in mirrors if exists(m.physical_device_name)]
+            if not found:
+                missing.append(mirrors[0].physical_device_name)
+            dropped = dropped or len(found) < len(mirrors)
+            present.extend(found)
         if missing:
-            out[bs.backup_set_uuid] = "missing file(s): " + ", ".join(missing)
-    return out
+            unavailable[bs.backup_set_uuid] = "missing file(s): " + ", ".join(missing)
+            out.append(bs)
+        elif dropped:
+            out.append(bs.evolve(files=tuple(present)))
+        else:
+            out.append(bs)
+    return out, unavailable
 
 
 def local_exists(path: str) -> bool:
@@ -210,6 +240,8 @@ def _load(req: LoadRequest, progress: Progress | None, *, skim: bool = True) -> 
         raise InputError("the inputs hold no backup sets", hint="check the export or the folder")
     if req.server_name:
         sets = _of_server(sets, req.server_name)
-    unavailable = file_unavailability(sets, local_exists) if req.check_files else {}
+    unavailable: dict[str, str] = {}
+    if req.check_files:
+        sets, unavailable = check_files(sets, local_exists)
     history = History.from_sets(sets, marks=marks, unavailable=unavailable)
     return Loaded(history, origins, failures, unreadable, used_sample)

@@ -71,8 +71,8 @@ OWN: dict[str, Callable[[object], Any]] = {
     "last_lsn": parse_lsn,
     "checkpoint_lsn": parse_lsn,
     "physical_device_name": v.text,
-    "family_sequence_number": v.parse_int,
-    "mirror": v.parse_int,
+    "family_sequence_number": v.parse_family,
+    "mirror": v.parse_mirror,
     "device_type": v.parse_int,
 }
 # Shared by neighbouring sets, in the order of a template.
@@ -80,7 +80,7 @@ SHARED: dict[str, Callable[[object], Any]] = {
     "database_name": v.text,
     "type": parse_type,
     "database_backup_lsn": parse_lsn,
-    "position": v.parse_int,
+    "position": v.parse_position,
     "differential_base_lsn": parse_lsn,
     "differential_base_guid": v.parse_guid,
     "server_name": v.text,
@@ -91,7 +91,7 @@ SHARED: dict[str, Callable[[object], Any]] = {
     "first_recovery_fork_guid": v.parse_guid,
     "last_recovery_fork_guid": v.parse_guid,
     "fork_point_lsn": parse_lsn,
-    "time_zone": v.parse_int,
+    "time_zone": v.parse_time_zone,
     "recovery_model": v.text,
     "is_copy_only": v.parse_bool,
     "is_snapshot": v.parse_bool,
@@ -129,6 +129,12 @@ _MISSING = object()
 _NONE = type(None)
 _REQUIRED_OWN = tuple(OWN_SLOT[name] for name in REQUIRED if name in OWN_SLOT)
 _REQUIRED_SHARED = tuple(SHARED_SLOT[name] for name in REQUIRED if name in SHARED_SLOT)
+_OWN_DATES = tuple(
+    (OWN_SLOT[name], name)
+    for name in ("backup_start_date", "backup_finish_date", "last_valid_restore_time")
+)
+_CREATION, _TIME_ZONE = SHARED_SLOT["database_creation_date"], SHARED_SLOT["time_zone"]
+_TZINFO = operator.attrgetter("tzinfo")
 
 
 class Memo:
@@ -161,10 +167,13 @@ class Memo:
 def readers() -> dict[str, Callable[[object], Any]]:
     """One reader per column, sharing a memo between columns of the same kind."""
     memos: dict[Callable[[object], Any], Memo] = {}
-    return {
-        name: parse if name in _UNMEMOISED else memos.setdefault(parse, Memo(parse))
-        for name, parse in PARSERS.items()
-    }
+    dates = v.DateReader()  # one day/month order for all the dates it reads
+    out: dict[str, Callable[[object], Any]] = {}
+    for name, parse in PARSERS.items():
+        if parse is v.parse_datetime:
+            parse = dates
+        out[name] = parse if name in _UNMEMOISED else memos.setdefault(parse, Memo(parse))
+    return out
 
 
 class Template:
@@ -217,12 +226,42 @@ def _dates(col: Sequence[Any], read: Callable[[object], Any]) -> list[Any]:
             return [None] * len(col)
         for cells in _as_sent_then_stripped(col):
             try:
-                return list(map(datetime.fromisoformat, cells))  # parse_datetime's first try
+                out = list(map(datetime.fromisoformat, cells))  # parse_datetime's first try
             except ValueError:
-                pass
+                continue
+            # a time with an offset (converted with the row's time_zone, or refused) and an
+            # ISO week without its day (refused) are the row parser's
+            if any(map(_TZINFO, out)) or "W" in (joined := "".join(cells)) or "w" in joined:
+                raise NotFast
+            return out
     elif _kind(col) in (datetime, _NONE):
+        if not _naive(col):
+            raise NotFast
         return list(col)
-    return list(map(read, col))
+    out = list(map(read, col))
+    if not _naive(out):
+        raise NotFast
+    return out
+
+
+def _ranged(parse: Callable[[object], Any]) -> Callable[..., list[Any]]:
+    """_ints, then the range ``parse`` allows (an out-of-range value: the row parser's)."""
+    low, high = parse.low, parse.high  # type: ignore[attr-defined]
+
+    def convert(col: Sequence[Any], read: Callable[[object], Any]) -> list[Any]:
+        out = _ints(col, read)
+        try:
+            lowest = min(out)  # one C pass: the usual column holds no null
+        except TypeError:  # None among the numbers
+            lowest = None
+        if lowest is None:
+            present = [n for n in out if n is not None]
+            lowest = min(present) if present else low
+        if lowest < low or (high is not None and max(n for n in out if n is not None) > high):
+            raise NotFast
+        return out
+
+    return convert
 
 
 def _as_sent_then_stripped(col: Sequence[str]) -> Iterator[Sequence[str]]:
@@ -322,6 +361,31 @@ def _complete(template: Template) -> Template:
     return template
 
 
+def _server_local(when: datetime, time_zone: int | None, column: str) -> datetime:
+    """An aware time as the server-local wall clock msdb stores (ColumnProblem when the
+    row's time_zone is unknown)."""
+    local = v.to_server_local(when, time_zone)
+    if local is None:
+        raise v.ColumnProblem(column, v.aware_message(when.isoformat(sep=" ")))
+    return local
+
+
+def _local_own(own: tuple[Any, ...], time_zone: int | None) -> tuple[Any, ...]:
+    out = list(own)
+    for slot, name in _OWN_DATES:
+        when = out[slot]
+        if when is not None and when.tzinfo is not None:
+            out[slot] = _server_local(when, time_zone, name)
+    return tuple(out)
+
+
+def _local_creation(values: list[Any]) -> list[Any]:
+    when = values[_CREATION]
+    if when is not None and when.tzinfo is not None:
+        values[_CREATION] = _server_local(when, values[_TIME_ZONE], "database_creation_date")
+    return values
+
+
 class RowPlan:
     """How the rows of one input (one set of columns) are parsed.
 
@@ -337,8 +401,11 @@ class RowPlan:
         typed: bool = False,
         lsns: LsnColumns | None = None,
     ) -> None:
+        # msdb's names are case-insensitive: the header is normalised once, here
+        # (check_header refuses a name repeated in any case)
+        columns = [str(name).lower() for name in columns]
         self.columns = tuple(columns)
-        index = {name: i for i, name in enumerate(columns)}  # the last of a repeated column
+        index = {name: i for i, name in enumerate(columns)}
         self.cells = [(i, name, readers[name]) for i, name in enumerate(columns) if name in PARSERS]
         self.own = [(index.get(name), name, readers[name]) for name in OWN]
         self.shared = [
@@ -359,6 +426,8 @@ class RowPlan:
             v.parse_datetime: _dates,
             v.parse_guid: _guids,
             v.text: _texts,
+            v.parse_family: _ranged(v.parse_family),
+            v.parse_mirror: _ranged(v.parse_mirror),
         }
         self.converters = [kinds.get(OWN[name], lsns) for name in OWN]
 
@@ -376,7 +445,7 @@ class RowPlan:
         values: list[Any] = [None] * len(SHARED)
         for i, slot, read in self.shared:
             values[slot] = read(row[i])
-        return Template(values)
+        return Template(_local_creation(values))
 
     def parse(self, row: Sequence[Any]) -> tuple[tuple[Any, ...], Template]:
         key = self._key(row)
@@ -389,6 +458,10 @@ class RowPlan:
             if self._keeps(key):
                 self._remember(key, template)
         own = tuple(None if i is None else read(row[i]) for i, _, read in self.own)
+        for slot, _ in _OWN_DATES:
+            when = own[slot]
+            if when is not None and when.tzinfo is not None:
+                return _local_own(own, template.values[_TIME_ZONE]), template
         return own, template
 
     def _remember(self, key: Any, template: Template) -> None:
@@ -465,6 +538,6 @@ class RowPlan:
         try:
             for cell, (_, slot, read) in zip(cells, self.shared, strict=True):
                 values[slot] = read(cell)
+            return Template(_local_creation(values))
         except v.ValueProblem:
             raise NotFast from None
-        return Template(values)

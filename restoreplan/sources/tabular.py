@@ -16,14 +16,30 @@ from typing import Any, TextIO
 
 from restoreplan.core.errors import InputError
 from restoreplan.sources import jsonstream
-from restoreplan.sources.canonical import CHUNK, SetBuilder, check_header
+from restoreplan.sources.canonical import CHUNK, SetBuilder, check_header, check_names
 
 _DASHES = re.compile(r"^-+$")
 _ROWS_AFFECTED = re.compile(r"^\(\d+ rows? affected\)$", re.IGNORECASE)
 
 
+_NO_BOM = "UTF-16 without a byte-order mark: save as UTF-8 or UTF-16 with BOM"
+_QUOTING = (
+    "a quoted field is not closed (or a field holds a stray quote): check the export's "
+    "quoting, or export again"
+)
+
+
+def _nul_check(head: bytes, origin: str) -> None:
+    """Text whose first bytes are a quarter NUL or more, without a BOM: UTF-16 that would
+    otherwise be read as UTF-8 with a NUL in every other character."""
+    if head and head.count(0) * 4 >= len(head):
+        raise InputError(f"{origin}: {_NO_BOM}", hint="save as UTF-8, or UTF-16 with a BOM")
+
+
 def decode(data: bytes, origin: str) -> str:
     """UTF-8 (with or without BOM) or UTF-16 with a BOM."""
+    if not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        _nul_check(data[:64], origin)
     if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
         try:
             return data.decode("utf-16")
@@ -118,8 +134,14 @@ def _open_text(path: str, origin: str) -> io.TextIOWrapper:
         fh = open(path, "rb")  # noqa: SIM115 - the caller closes the wrapper
     except OSError as exc:
         raise InputError(f"{origin}: cannot read ({exc.strerror})") from None
-    bom = fh.peek(2)[:2]  # not read(2) + seek(0): a pipe cannot seek
-    utf16 = bom in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+    head = fh.peek(64)[:64]  # not read(2) + seek(0): a pipe cannot seek
+    utf16 = head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+    if not utf16:
+        try:
+            _nul_check(head, origin)
+        except InputError:
+            fh.close()
+            raise
     return io.TextIOWrapper(fh, encoding="utf-16" if utf16 else "utf-8-sig", newline="")
 
 
@@ -145,7 +167,16 @@ def _csv_chunks(
     rows dropped, cells stripped, a row of another width refused.
     """
     row_no = 1
-    while chunk := list(islice(reader, CHUNK)):
+    while True:
+        chunk: list[list[str]] = []
+        try:
+            chunk.extend(islice(reader, CHUNK))  # keeps the rows read before an error
+        except csv.Error as exc:
+            raise InputError(
+                f"{origin}, row {row_no + len(chunk) + 1}: not valid CSV ({exc})", hint=_QUOTING
+            ) from None
+        if not chunk:
+            break
         first = row_no + 1
         row_no += len(chunk)
         if set(map(len, chunk)) == {width} and min(map(itemgetter(0), chunk)) >= ".":
@@ -170,9 +201,11 @@ def _csv_chunks(
 def load_json(text: str, origin: str) -> list[dict[str, Any]]:
     """A list of objects, or an object holding one list (LSNs never pass through float)."""
     try:
-        data = json.loads(text, parse_float=str)
+        data = json.loads(text, parse_float=str, object_pairs_hook=jsonstream.unique_keys)
     except json.JSONDecodeError as exc:
         raise InputError(f"{origin}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except (ValueError, RecursionError) as exc:
+        raise jsonstream.beyond_limits(origin, exc) from None
     if isinstance(data, dict):
         lists = [v for v in data.values() if isinstance(v, list)]
         if len(lists) != 1:
@@ -226,20 +259,25 @@ def read_history_file(
                 if progress is not None:
                     progress(builder.rows_read)
             return fmt
-        body = [
-            [c.strip() for c in row]
-            for rows, _ in _csv_chunks(reader, len(header), origin)
-            for row in rows
-        ]
+        body: list[list[str]] = []
+        row_numbers: list[int] = []  # each row's record number (the header is record 1)
+        for rows, chunk_numbers in _csv_chunks(reader, len(header), origin):
+            body += ([c.strip() for c in row] for row in rows)
+            row_numbers += chunk_numbers
     if fmt == "headeronly-csv":
         from restoreplan.sources import headeronly
 
-        builder.add_mappings(headeronly.to_canonical(header, body, origin), origin)
+        rows_out = headeronly.to_canonical(header, body, origin, row_numbers=row_numbers)
+        builder.add_mappings(rows_out, origin, rows_out.row_numbers)
     elif fmt == "dbatools-csv":
         from restoreplan.sources import dbatools
 
+        check_names(header, origin)
         records = [dict(zip(header, r, strict=False)) for r in body]
-        builder.add_mappings(dbatools.to_canonical(records, origin), origin)
+        rows_out = dbatools.to_canonical(
+            records, origin, row_numbers=row_numbers, dates_as_text=True
+        )
+        builder.add_mappings(rows_out, origin, rows_out.row_numbers)
     else:
         raise InputError(f"{origin}: input format {fmt} does not match a CSV file")
     return fmt
@@ -270,7 +308,8 @@ def _read_json_array(
     elif fmt == "dbatools-json":
         from restoreplan.sources import dbatools
 
-        builder.add_mappings(dbatools.to_canonical(list(rows), origin), origin)
+        mapped = dbatools.to_canonical(list(rows), origin)
+        builder.add_mappings(mapped, origin, mapped.row_numbers)
     else:
         raise InputError(f"{origin}: input format {fmt} does not match a JSON file")
     return fmt
@@ -298,7 +337,8 @@ def _read_document(
         elif fmt == "dbatools-json":
             from restoreplan.sources import dbatools
 
-            builder.add_mappings(dbatools.to_canonical(records, origin), origin)
+            mapped = dbatools.to_canonical(records, origin)
+            builder.add_mappings(mapped, origin, mapped.row_numbers)
         else:
             raise InputError(f"{origin}: input format {fmt} does not match a JSON file")
         return fmt
@@ -312,7 +352,8 @@ def _read_document(
             f"{origin}: dbatools Export-Clixml files are not supported yet",
             hint="use ConvertTo-Json",
         )
-    builder.add_mappings(reader(text, origin), origin)
+    mapped = reader(text, origin)
+    builder.add_mappings(mapped, origin, getattr(mapped, "row_numbers", None))
     return "dbatools-clixml"
 
 
