@@ -18,7 +18,7 @@ from restoreplan.core.lsn import LSN
 from restoreplan.core.plan import Plan
 from restoreplan.core.planner import PlanOptions, plan_restore
 from restoreplan.core.target import RecoveryTarget
-from restoreplan.emit.tsql import ScriptOptions, render_tsql
+from restoreplan.emit.tsql import ScriptOptions, TsqlEmitter
 from restoreplan.report.plan_report import plan_json, plan_table
 
 PLAN_EXAMPLE = """examples:
@@ -108,9 +108,12 @@ def run_script(args: argparse.Namespace) -> int:
     opts = ScriptOptions(target_name=args.target_name, data_dir=args.data_dir, log_dir=args.log_dir,
                          replace=args.replace, standby=args.standby, no_recovery=args.no_recovery,
                          tail_file=args.tail_file)
-    script = render_tsql(plan, opts)
+    emitter = TsqlEmitter(plan, opts)
+    script = emitter.render()
+    for note in emitter.notes:  # also in the script's header; said here so a redirect does not hide them
+        print(f"restoreplan: warning: {note}", file=sys.stderr)
     if args.format == "json":
-        print_json({"dialect": "tsql", "script": script, "plan": plan_json(plan)})
+        print_json({"dialect": "tsql", "script": script, "plan": plan_json(plan), "notes": emitter.notes})
     else:
         sys.stdout.write(script)
     return EXIT_OK

@@ -355,7 +355,12 @@ class BackupSet:
         return tuple(n for n in range(1, count + 1) if n not in present)
 
     def devices(self) -> tuple[str, ...]:
-        """One device per family, the lowest mirror, in family order (as SMO does)."""
+        """One device per family, the lowest mirror, in family order (as SMO does).
+
+        Mirrors of one family are interchangeable. The core does not look at disks: a loader that
+        checked the files (``--check-files``) keeps only the mirrors it found, so the lowest
+        mirror left is one that exists.
+        """
         return tuple(mirrors[0].physical_device_name for mirrors in self.families.values())
 
     @property

@@ -21,6 +21,14 @@ from restoreplan.core.plan import Action, Plan, Step, StopKind
 from restoreplan.core.target import TargetKind
 from restoreplan.emit.quoting import Batch, comment_text
 
+_OTHER_BREAKS = re.compile("[\x80-\x9f\u2028\u2029]")
+
+
+def _comment(text: object) -> str:
+    """Input text for a ``--`` comment: one line (no C0/C1 control, no Unicode line break), no ``$(``."""
+    return _OTHER_BREAKS.sub("?", comment_text(str(text))).replace("/*", "/ *").replace("*/", "* /")
+
+
 MAX_FILES = 10  # "The Restore task is unable to restore from more than 10 backup file(s)" (D.2)
 VOLUMES = ("D:", "H:", "I:", "J:")  # @data_file_volume / @log_file_volume (D.2)
 
@@ -239,8 +247,22 @@ def _keys_under(known: Iterable[str], base: str) -> list[str]:
     return out
 
 
-def _encrypted(bs: BackupSet) -> bool:
-    return bool(bs.encryptor_thumbprint or bs.key_algorithm)
+_NATIVE_ENCRYPTORS = ("CERTIFICATE", "ASYMMETRIC KEY")
+
+
+def natively_encrypted(bs: BackupSet) -> bool:
+    """SQL Server backup encryption (BACKUP ... WITH ENCRYPTION, a certificate or asymmetric key in master).
+
+    msdb shows it as key_algorithm / encryptor_type / encryptor_thumbprint ('NO_Encryption' = none,
+    restore-rules A.1). RDS's own KMS encryption of the S3 object (@kms_master_key_arn) is applied by
+    RDS outside SQL Server and never appears in these columns.
+    """
+    algorithm = (bs.key_algorithm or "").strip()
+    if algorithm and algorithm.upper() != "NO_ENCRYPTION":
+        return True
+    if (bs.encryptor_type or "").strip().upper() in _NATIVE_ENCRYPTORS:
+        return True
+    return bool((bs.encryptor_thumbprint or "").strip())
 
 
 def check_args(opts: RdsOptions) -> None:
@@ -296,11 +318,28 @@ def build_calls(plan: Plan, options: RdsOptions) -> list[RdsCall]:
                         f"{options.instance_region}: RDS native restore needs a bucket in the instance's region",
                         hint="copy the objects to a bucket in the instance's region", backup_set_uuid=uuid,
                         code="RDS_REGION")
-    encrypted = [s.backup for s in restore_steps if s.backup is not None and _encrypted(s.backup)]
-    if encrypted and not options.kms_key_arn:
-        raise UsageError(f"backup set {encrypted[0].backup_set_uuid} is encrypted: RDS needs the KMS key that encrypted it",
-                         hint="pass --kms-key-arn arn:aws:kms:region:account:key/id", code="RDS_KMS")
-    kms_for = (lambda bs: _encrypted(bs)) if encrypted else (lambda bs: True)
+    for step in restore_steps:
+        bs = step.backup
+        assert bs is not None
+        if natively_encrypted(bs):
+            raise NotRecoverable(
+                f"{bs.type.label} backup set {bs.backup_set_uuid} is encrypted by SQL Server backup encryption "
+                f"({bs.encryptor_type or 'encryptor'} {bs.key_algorithm or ''}".rstrip() + "): RDS native restore "
+                "has no way to supply the certificate or asymmetric key it needs (it would have to be in the "
+                "instance's master database); @kms_master_key_arn is RDS's own S3-object encryption, not this",
+                hint="restore it on SQL Server (EC2 or on premises) that holds the certificate; for RDS, back the "
+                     "database up again without WITH ENCRYPTION (protect the S3 object with S3/KMS encryption)",
+                backup_set_uuid=bs.backup_set_uuid, code="RDS_NATIVE_ENCRYPTED")
+        if step.action is Action.RESTORE_LOG and (len(all_refs[bs.backup_set_uuid]) > 1
+                                                  or "*" in all_refs[bs.backup_set_uuid][0].key):
+            refs = all_refs[bs.backup_set_uuid]
+            raise NotRecoverable(
+                f"log backup set {bs.backup_set_uuid} is striped over {len(refs)} files "
+                f"({', '.join(r.arn for r in refs)})" if len(refs) > 1 else
+                f"log backup set {bs.backup_set_uuid} is in {refs[0].arn}, whose key contains '*'",
+                hint="rds_restore_log restores exactly one file per call (no wildcard, restore-rules D.3): restore "
+                     "this log on SQL Server (EC2 or on premises), or restore only up to the log before it",
+                backup_set_uuid=bs.backup_set_uuid, code="RDS_STRIPED_LOG")
     known = set(options.known_objects)
     for refs in all_refs.values():
         known.update(r.arn for r in refs)
@@ -336,13 +375,13 @@ def build_calls(plan: Plan, options: RdsOptions) -> list[RdsCall]:
                 if log_vol:
                     params.append(("log_file_volume", Keyword(log_vol)))
             first_data = False
-            if options.kms_key_arn and kms_for(bs):
+            if options.kms_key_arn:  # the objects were KMS-encrypted by rds_backup_database: every one
                 params.append(("kms_master_key_arn", options.kms_key_arn))
             proc = "msdb.dbo.rds_restore_database"
             label = f"{bs.type.label} backup"
         else:
             params.append(("with_norecovery", 1))
-            if options.kms_key_arn and kms_for(bs):
+            if options.kms_key_arn:
                 params.append(("kms_master_key_arn", options.kms_key_arn))
             stop = step.stop.value if step.stop is not None else None
             if stop is None and stop_text is not None and step is logs[-1]:
@@ -428,16 +467,18 @@ class RdsEmitter:
         total = len(calls)
         for i, call in enumerate(calls, start=1):
             step = call.step
-            body.append(f"-- Step {i} of {total}: {comment_text(step.why)}")
+            body.append(f"-- Step {i} of {total}: {_comment(step.why)}")
             bs = step.backup
             if bs is not None:
                 body.append(
-                    f"-- {bs.type.label} backup set {bs.backup_set_uuid}, finished {bs.backup_finish_date:%Y-%m-%d %H:%M:%S}"
-                    f" (server-local), LSN {bs.first_lsn} .. {bs.last_lsn}")
+                    f"-- {bs.type.label} backup set {_comment(bs.backup_set_uuid)}, finished "
+                    f"{bs.backup_finish_date:%Y-%m-%d %H:%M:%S} (server-local), "
+                    f"LSN {_comment(str(bs.first_lsn))} .. {_comment(str(bs.last_lsn))}")
                 if len(call.objects) > 1 or any("*" in c for c in call.objects):
-                    body.append(f"-- {len(call.objects)} file(s): " + ", ".join(comment_text(x) for x in call.objects))
+                    body.append(f"-- {len(call.objects)} file(s): " + ", ".join(_comment(x) for x in call.objects))
             if step.stop is not None and step.stop.utc:
-                body.append(f"-- @stopat is the source server's local time; {comment_text(step.stop.value)} = {step.stop.utc} UTC")
+                body.append(f"-- @stopat is the source server's local time; {_comment(step.stop.value)} = "
+                            f"{_comment(step.stop.utc)} UTC")
             label_lit = self.batch.literal(f"step {i} of {total} ({call.label})")
             args = [f"@{name} = {_param_value(self.batch, value)}" for name, value in call.params]
             body.append("SELECT @before = ISNULL(MAX(task_id), 0) FROM msdb.dbo.rds_fn_task_status(NULL, 0);")
@@ -446,19 +487,19 @@ class RdsEmitter:
             body.append("")
         if o.no_recovery:
             body.append("-- --no-recovery: the database is left RESTORING; to bring it online later run:")
-            body.append(f"-- exec msdb.dbo.rds_finish_restore @db_name = {comment_text(db_lit)};")
+            body.append(f"-- exec msdb.dbo.rds_finish_restore @db_name = {_comment(db_lit)};")
         regions = sorted({r for c in calls for r in [_bucket_of(c)] if r})
         head = [
             "-- restoreplan: Amazon RDS for SQL Server restore script (SSMS, Azure Data Studio, or sqlcmd -b -i this.sql)",
-            f"-- source database: {comment_text(p.database_name)} (family_guid {comment_text(p.family_guid or p.lineage_key)})",
-            f"-- restore as: {comment_text(target)}",
-            f"-- target: {comment_text(p.target.describe())}",
-            f"-- recovery point: {comment_text(p.recovery_point)}",
+            f"-- source database: {_comment(p.database_name)} (family_guid {_comment(p.family_guid or p.lineage_key)})",
+            f"-- restore as: {_comment(target)}",
+            f"-- target: {_comment(p.target.describe())}",
+            f"-- recovery point: {_comment(p.recovery_point)}",
         ]
-        head += [f"-- warning: {comment_text(w)}" for w in p.warnings]
+        head += [f"-- warning: {_comment(w)}" for w in p.warnings]
         head += [
             "-- needs: the SQLSERVER_BACKUP_RESTORE option with an IAM role that can read "
-            + (", ".join(comment_text(r) for r in regions) or "the bucket") + " (same region as the instance)",
+            + (", ".join(_comment(r) for r in regions) or "the bucket") + " (same region as the instance)",
             "-- RDS tasks run asynchronously: each call queues a task and the script waits for it to succeed",
             "-- (msdb.dbo.rds_fn_task_status) before queuing the next; any failure stops the whole script.",
             "-- One batch on purpose: do not insert GO. Run it outside a transaction.",

@@ -8,11 +8,21 @@ from __future__ import annotations
 
 import ntpath
 import posixpath
+import re
 from dataclasses import dataclass
 
-from restoreplan.core.model import DEVICE_TYPE_URL, BackupSet, DatabaseFile
-from restoreplan.core.plan import Action, Plan, Step
+from restoreplan.core.errors import UsageError
+from restoreplan.core.model import DEVICE_TYPE_URL, BackupSet, DatabaseFile, MediaFile
+from restoreplan.core.plan import Action, Plan, Step, Stop, StopKind
 from restoreplan.emit.quoting import Batch, comment_text, quote_identifier, setvar_safe
+
+DEVICE_TYPE_TAPE = 5  # msdb backupmediafamily.device_type (restore-rules A.2)
+DEVICE_TYPE_PERMANENT = 105  # a permanent (logical) backup device: disk or tape, told by its path
+_TAPE_PATH = re.compile(r"^\\\\\.\\tape\d+$", re.IGNORECASE)  # \\.\Tape0
+_LOCAL_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?)$")
+_BAD_FILE_CHARS = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
+# line breaks Python and some editors honour besides \n and \r (comment_text covers C0 controls)
+_OTHER_BREAKS = re.compile("[\x80-\x9f\u2028\u2029]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,9 +37,32 @@ class ScriptOptions:
     stats: int = 5
 
 
+def _c(text: object) -> str:
+    """Input text for a ``--`` comment: one line, no sqlcmd variable, no block-comment marker."""
+    out = comment_text(str(text))
+    out = _OTHER_BREAKS.sub("?", out)
+    return out.replace("/*", "/ *").replace("*/", "* /")
+
+
 def _is_url(path: str, device_type: int | None) -> bool:
     low = path.lower()
     return device_type == DEVICE_TYPE_URL or low.startswith(("http://", "https://", "s3://"))
+
+
+def _is_tape(dev: MediaFile) -> bool:
+    """msdb device_type 5 is a tape; 105 (a permanent backup device) is one when its path is \\\\.\\TapeN."""
+    if dev.device_type == DEVICE_TYPE_TAPE:
+        return True
+    return dev.device_type == DEVICE_TYPE_PERMANENT and bool(_TAPE_PATH.match(dev.physical_device_name.strip()))
+
+
+def _device_kind(dev: MediaFile) -> str:
+    """DISK, TAPE or URL: the <backup_device> keyword of RESTORE (restore-rules C.1)."""
+    if _is_url(dev.physical_device_name, dev.device_type):
+        return "URL"
+    if _is_tape(dev):
+        return "TAPE"
+    return "DISK"
 
 
 def _credential_comment(path: str) -> str | None:
@@ -38,23 +71,39 @@ def _credential_comment(path: str) -> str | None:
         rest = path[5:]
         parts = rest.split("/")
         scope = "s3://" + "/".join(parts[:2]) if len(parts) > 2 else "s3://" + rest
-        return (f"-- needs: CREATE CREDENTIAL [{comment_text(scope)}] WITH IDENTITY = 'S3 Access Key', "
+        return (f"-- needs: CREATE CREDENTIAL [{_c(scope)}] WITH IDENTITY = 'S3 Access Key', "
                 "SECRET = '<AccessKeyID>:<SecretKeyID>';  (SQL Server 2022)")
     if low.startswith(("http://", "https://")):
         container = path.rsplit("/", 1)[0]
-        return (f"-- needs: CREATE CREDENTIAL [{comment_text(container)}] WITH IDENTITY = 'SHARED ACCESS SIGNATURE', "
+        return (f"-- needs: CREATE CREDENTIAL [{_c(container)}] WITH IDENTITY = 'SHARED ACCESS SIGNATURE', "
                 "SECRET = '<SAS token without the leading ?>';")
     return None
 
 
+def _sep_of(directory: str) -> str:
+    return "/" if "/" in directory and "\\" not in directory else "\\"
+
+
+def _strip_dir(directory: str) -> str:
+    """A directory without its trailing separators (``D:\\R\\`` -> ``D:\\R``), so a file name joins with one."""
+    return directory.rstrip("\\/")
+
+
 def _join(directory: str, name: str) -> str:
-    if "/" in directory and "\\" not in directory:
-        return posixpath.join(directory, name)
-    return ntpath.join(directory, name)
+    return _strip_dir(directory) + _sep_of(directory) + name
+
+
+def _dirname(path: str) -> str:
+    return ntpath.dirname(path) if "\\" in path else posixpath.dirname(path)
 
 
 def _basename(path: str) -> str:
     return ntpath.basename(path.replace("/", "\\"))
+
+
+def _path_key(path: str) -> str:
+    """Paths compared as Windows compares them: case-insensitive, either separator, no doubled one."""
+    return re.sub(r"\\+", "\\\\", path.replace("/", "\\")).rstrip("\\").casefold()
 
 
 def _renamed(filename: str, source: str, target: str | None) -> str:
@@ -66,6 +115,43 @@ def _renamed(filename: str, source: str, target: str | None) -> str:
     return filename[:idx] + target + filename[idx + len(source):]
 
 
+def _unique_name(name: str, directory: str, taken: set[str]) -> str:
+    """``data.ndf`` -> ``data_2.ndf`` (then _3 ...): the first name not yet a MOVE target in ``directory``."""
+    stem, ext = ntpath.splitext(name)
+    n = 2
+    while True:
+        candidate = f"{stem}_{n}{ext}"
+        if _path_key(_join(directory, candidate)) not in taken:
+            return candidate
+        n += 1
+
+
+def safe_file_name(name: str) -> str:
+    """A Windows file name: no ``<>:"/\\|?*`` or control characters, no trailing dot or space."""
+    out = _BAD_FILE_CHARS.sub("_", name).rstrip(". ")
+    return out or "database"
+
+
+def iso_datetime(text: str) -> str | None:
+    """``2026-11-19 09:20:00[.250]`` -> ``2026-11-19T09:20:00[.250]``: ISO 8601, read the same under every
+    SET DATEFORMAT / SET LANGUAGE (the space-separated form is not, for datetime); None if not that shape."""
+    m = _LOCAL_TIME.match(text)
+    return f"{m.group(1)}T{m.group(2)}" if m else None
+
+
+def _time_literal(batch: Batch, text: str) -> str:
+    iso = iso_datetime(text)
+    return f"'{iso}'" if iso is not None else batch.literal(text)
+
+
+def _stop_clause(batch: Batch, stop: Stop) -> str:
+    value = _time_literal(batch, stop.value) if stop.kind is StopKind.STOPAT else batch.literal(stop.value)
+    clause = f"{stop.kind.value} = {value}"
+    if stop.after:
+        clause += f" AFTER {_time_literal(batch, stop.after)}"
+    return clause
+
+
 class TsqlEmitter:
     """Turns a Plan into a sqlcmd script."""
 
@@ -75,6 +161,8 @@ class TsqlEmitter:
         self.source = plan.database_name
         self.target = self.opts.target_name or plan.database_name
         self._vars: dict[str, str] = {}
+        self.notes: list[str] = []
+        """what the DBA must know about the script (also written as ``-- warning:`` in its header)"""
 
     # -- sqlcmd variables --------------------------------------------------------------
     def _setvar(self, name: str, value: str, context: str) -> str | None:
@@ -98,58 +186,96 @@ class TsqlEmitter:
 
     # -- statements ----------------------------------------------------------------------
     def _devices(self, batch: Batch, bs: BackupSet) -> tuple[str, list[str]]:
+        """One device per family: the first of its mirrors (a loader that checked the files on disk
+        left only the present mirrors, so this is one that exists)."""
         devices = []
         comments = []
         for mirrors in bs.families.values():
             dev = mirrors[0]
-            kind = "URL" if _is_url(dev.physical_device_name, dev.device_type) else "DISK"
+            kind = _device_kind(dev)
             devices.append(f"{kind} = {batch.literal(dev.physical_device_name)}")
             cred = _credential_comment(dev.physical_device_name) if kind == "URL" else None
             if cred and cred not in comments:
                 comments.append(cred)
         return ",\n     ".join(devices), comments
 
-    def _moves(self, batch: Batch, files: tuple[DatabaseFile, ...]) -> list[str]:
-        """MOVE every file; --data-dir/--log-dir relocate, --target-name renames (log dir defaults to data dir)."""
-        moves = []
+    def _moves(self, batch: Batch, files: tuple[DatabaseFile, ...]) -> tuple[list[str], list[str]]:
+        """MOVE every file; --data-dir/--log-dir relocate, --target-name renames (log dir defaults to data dir).
+
+        Two files never get one destination: a later file whose name is taken in its directory
+        becomes ``name_2.ext`` (``_3`` ...), in file order, and a comment says so. Under a new
+        --target-name a file left at the source's own path is refused unless --replace.
+        """
+        moves: list[str] = []
+        comments: list[str] = []
+        taken: dict[str, str] = {}  # path key -> logical name of the file that goes there
+        onto_source: list[DatabaseFile] = []
+        renaming = bool(self.opts.target_name) and self.opts.target_name != self.source
         for f in files:
             name = _renamed(_basename(f.physical_name), self.source, self.opts.target_name)
             is_log = f.file_type.upper() == "L"
             var = "LogDir" if is_log and self.opts.log_dir else "DataDir"
             chosen = (self.opts.log_dir or self.opts.data_dir) if is_log else self.opts.data_dir
+            directory = chosen if chosen is not None else _dirname(f.physical_name)
+            dest_path = _join(directory, name) if directory else name
+            key = _path_key(dest_path)
+            if key in taken:
+                first = taken[key]
+                name = _unique_name(name, directory, set(taken))
+                dest_path = _join(directory, name) if directory else name
+                key = _path_key(dest_path)
+                note = (f"MOVE {f.logical_name} renamed to {name}: its name is already the destination of "
+                        f"{first} in {_strip_dir(directory) or directory or 'the same directory'}")
+                comments.append(f"-- {_c(note)}")
+                self.notes.append(note)
+            taken[key] = f.logical_name
             if chosen is None:
-                original = f.physical_name
-                directory = ntpath.dirname(original) if "\\" in original else posixpath.dirname(original)
-                dest = batch.literal(_join(directory, name) if directory else name)
+                if renaming and _path_key(dest_path) == _path_key(f.physical_name):
+                    onto_source.append(f)
+                dest = batch.literal(dest_path)
             elif var in self._vars and setvar_safe(name.replace("'", "''")):
-                sep = "/" if "/" in chosen and "\\" not in chosen else "\\"
-                dest = "N'$(" + var + ")" + sep + name.replace("'", "''") + "'"
+                dest = "N'$(" + var + ")" + _sep_of(chosen) + name.replace("'", "''") + "'"
             else:
-                dest = batch.literal(_join(chosen, name))
+                dest = batch.literal(dest_path)
             moves.append(f"MOVE {batch.literal(f.logical_name)} TO {dest}")
-        return moves
+        if onto_source:
+            listed = ", ".join(f"{f.logical_name} ({f.physical_name})" for f in onto_source)
+            if not self.opts.replace:
+                raise UsageError(
+                    f"restoring {self.source} as {self.target}: the file name(s) do not contain {self.source!r}, "
+                    f"so these files would be moved onto the source database's own paths: {listed}",
+                    hint="give --data-dir (and --log-dir) to put the copy elsewhere; or, when the script runs on "
+                         "another server where these paths are free, add --replace",
+                    code="MOVE_ONTO_SOURCE")
+            note = (f"restoring under a new name with --replace, these MOVE targets are the source database's "
+                    f"own file paths: {listed}; on the source's server this fails while {self.source} is "
+                    f"online and overwrites its files if it is not")
+            self.notes.append(note)
+        return moves, comments
 
     def _restore(self, n: int, step: Step, first_data: bool) -> list[str]:
         bs = step.backup
         batch = Batch()
-        lines = [f"-- Step {n}: {comment_text(step.why)}"]
+        lines = [f"-- Step {n}: {_c(step.why)}"]
         if bs is None:  # the tail-log backup being restored
             src = self._path_literal(batch, self._tail_path(), "TailFile")
             opts = ["NORECOVERY"]
             if step.stop is not None:
-                opts.append(f"{step.stop.kind.value} = {batch.literal(step.stop.value)}")
+                opts.append(_stop_clause(batch, step.stop))
             stmt = f"RESTORE LOG {self._db(batch)} FROM DISK = {src} WITH {', '.join(opts)};"
             return lines + batch.declarations + [stmt, "GO"]
         lines.append(
-            f"-- {bs.type.label} backup set {bs.backup_set_uuid}, finished {bs.backup_finish_date:%Y-%m-%d %H:%M:%S}, "
-            f"LSN {bs.first_lsn} .. {bs.last_lsn}" + (f", server {comment_text(bs.server_name)}" if bs.server_name else "")
+            f"-- {bs.type.label} backup set {_c(bs.backup_set_uuid)}, finished {bs.backup_finish_date:%Y-%m-%d %H:%M:%S}, "
+            f"LSN {_c(bs.first_lsn)} .. {_c(bs.last_lsn)}" + (f", server {_c(bs.server_name)}" if bs.server_name else "")
         )
         devices, comments = self._devices(batch, bs)
         lines.extend(comments)
         opts = [f"FILE = {int(bs.position)}", "NORECOVERY"]
         if step.action is Action.RESTORE_DATABASE and first_data:
             if bs.db_files:
-                opts.extend(self._moves(batch, bs.db_files))
+                moves, move_comments = self._moves(batch, bs.db_files)
+                lines.extend(move_comments)
+                opts.extend(moves)
             elif self.opts.target_name or self.opts.data_dir or self.opts.log_dir:
                 lines.append("-- file list unknown: load backupfile rows (--msdb or --backup-files) to get MOVE clauses,")
                 lines.append("-- or run RESTORE FILELISTONLY on this backup and add MOVE N'logical' TO N'path' here")
@@ -158,11 +284,7 @@ class TsqlEmitter:
         if bs.has_backup_checksums:
             opts.append("CHECKSUM")
         if step.stop is not None:
-            value = batch.literal(step.stop.value)
-            clause = f"{step.stop.kind.value} = {value}"
-            if step.stop.after:
-                clause += f" AFTER {batch.literal(step.stop.after)}"
-            opts.append(clause)
+            opts.append(_stop_clause(batch, step.stop))
         if step.action is Action.RESTORE_DATABASE:
             opts.append(f"STATS = {int(self.opts.stats)}")
         verb = "DATABASE" if step.action is Action.RESTORE_DATABASE else "LOG"
@@ -174,18 +296,19 @@ class TsqlEmitter:
             return self.opts.tail_file
         logs = [s.backup for s in self.plan.steps if s.backup is not None]
         directory = ""
-        if logs:
-            dev = logs[-1].files[0].physical_device_name
-            if not _is_url(dev, None):
-                directory = ntpath.dirname(dev) if "\\" in dev else posixpath.dirname(dev)
-        name = f"{self.source}_tail.trn"
+        if logs and logs[-1].files:
+            dev = logs[-1].files[0]
+            # next to the last backup when that is a file on disk (not a URL, tape or virtual device)
+            if dev.device_type in (None, 2) and not _is_url(dev.physical_device_name, dev.device_type):
+                directory = _dirname(dev.physical_device_name)
+        name = safe_file_name(f"{self.source}_tail.trn")
         return _join(directory, name) if directory else name
 
     def _tail_backup(self, n: int, step: Step) -> list[str]:
         batch = Batch()
         src = self._path_literal(batch, self._tail_path(), "TailFile")
         source_db = batch.identifier(self.source)
-        lines = [f"-- Step {n}: {comment_text(step.why)}",
+        lines = [f"-- Step {n}: {_c(step.why)}",
                  "-- For a damaged database use instead: BACKUP LOG ... WITH NO_TRUNCATE, NORECOVERY (or CONTINUE_AFTER_ERROR)"]
         stmt = f"BACKUP LOG {source_db} TO DISK = {src} WITH NORECOVERY, CHECKSUM, FORMAT, INIT;"
         return lines + batch.declarations + [stmt, "GO"]
@@ -195,7 +318,7 @@ class TsqlEmitter:
         db = self._db(batch)
         if self.opts.no_recovery:
             return [f"-- Step {n}: --no-recovery: the database is left RESTORING; finish with:",
-                    f"-- RESTORE DATABASE {comment_text(quote_identifier(self.target))} WITH RECOVERY;"]
+                    f"-- RESTORE DATABASE {_c(quote_identifier(self.target))} WITH RECOVERY;"]
         if self.opts.standby:
             stmt = f"RESTORE DATABASE {db} WITH STANDBY = {batch.literal(self.opts.standby)};"
             head = f"-- Step {n}: leave the database read-only in STANDBY (more logs can follow)"
@@ -206,11 +329,12 @@ class TsqlEmitter:
 
     def render(self) -> str:
         self._vars.clear()
+        self.notes.clear()
         self._setvar("TargetDb", self.target, "identifier")
         if self.opts.data_dir:
-            self._setvar("DataDir", self.opts.data_dir, "literal")
+            self._setvar("DataDir", _strip_dir(self.opts.data_dir), "literal")
         if self.opts.log_dir:
-            self._setvar("LogDir", self.opts.log_dir, "literal")
+            self._setvar("LogDir", _strip_dir(self.opts.log_dir), "literal")
         if any(s.action is Action.BACKUP_TAIL_LOG for s in self.plan.steps):
             self._setvar("TailFile", self._tail_path(), "literal")
         body: list[str] = []
@@ -228,16 +352,16 @@ class TsqlEmitter:
         p = self.plan
         head = [
             "-- restoreplan: restore script for sqlcmd (sqlcmd -b -i this.sql) or SSMS in SQLCMD mode",
-            f"-- source database: {comment_text(p.database_name)} (family_guid {p.family_guid or p.lineage_key})",
-            f"-- target: {comment_text(p.target.describe())}",
-            f"-- recovery point: {comment_text(p.recovery_point)}",
+            f"-- source database: {_c(p.database_name)} (family_guid {_c(p.family_guid or p.lineage_key)})",
+            f"-- target: {_c(p.target.describe())}",
+            f"-- recovery point: {_c(p.recovery_point)}",
         ]
-        head += [f"-- warning: {comment_text(w)}" for w in p.warnings]
+        head += [f"-- warning: {_c(w)}" for w in (*p.warnings, *self.notes)]
         head += [":On Error exit"]
         for name, value in self._vars.items():
             head.append(f':setvar {name} "{value}"')
         if "TargetDb" in self._vars and self.target != self.source:
-            head.append(f"-- restoring under a new name: {comment_text(self.target)}")
+            head.append(f"-- restoring under a new name: {_c(self.target)}")
         return "\n".join(head + [""] + body).rstrip() + "\n"
 
 

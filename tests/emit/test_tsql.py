@@ -80,7 +80,7 @@ def test_script_shape():
     assert sql.count("GO") == 4  # full, diff, log, recovery: one statement per batch
     assert "RESTORE DATABASE [$(TargetDb)] FROM DISK = N'/backups/db/" in sql
     assert "WITH FILE = 1" in sql and "NORECOVERY" in sql and "CHECKSUM" in sql
-    assert "STOPAT = N'2026-01-05 11:10:00'" in sql
+    assert "STOPAT = '2026-01-05T11:10:00'" in sql  # ISO 8601: the same under every SET DATEFORMAT
     assert sql.rstrip().endswith("RESTORE DATABASE [$(TargetDb)] WITH RECOVERY;\nGO")
     assert "MOVE N'db_data' TO N'E:\\Data\\db.mdf'" in sql
 
@@ -117,7 +117,7 @@ def test_tail_log_script():
     sql = render_tsql(_plan(tail="auto").__class__ and plan_restore(
         history(full("10:00", 100, 120), log("10:15", 110, 150)), "db", RecoveryTarget.at(when("12:00")), PlanOptions()))
     assert "BACKUP LOG [db] TO DISK = N'$(TailFile)' WITH NORECOVERY" in sql
-    assert "RESTORE LOG [$(TargetDb)] FROM DISK = N'$(TailFile)' WITH NORECOVERY, STOPAT = N'2026-01-05 12:00:00'" in sql
+    assert "RESTORE LOG [$(TargetDb)] FROM DISK = N'$(TailFile)' WITH NORECOVERY, STOPAT = '2026-01-05T12:00:00'" in sql
     assert "NO_TRUNCATE" in sql
 
 

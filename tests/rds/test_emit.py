@@ -258,15 +258,18 @@ def test_refuses_other_region(sales_plan: Plan) -> None:
     assert render_rds(plan, replace(OPTS, instance_region="eu-west-1"))
 
 
-def test_refuses_encrypted_without_kms(sales_plan: Plan) -> None:
+def test_refuses_natively_encrypted_even_with_kms(sales_plan: Plan) -> None:
+    # SQL Server backup encryption (a certificate) is not RDS's KMS encryption: refused, key or not
     full = sales_plan.steps[0].backup
     assert full is not None
-    plan = _with_files(sales_plan, full.files, encryptor_thumbprint="0xABCD", key_algorithm="aes_256")
-    _refusal(plan, OPTS, UsageError, "is encrypted")
+    plan = _with_files(sales_plan, full.files, encryptor_thumbprint="0xABCD", key_algorithm="aes_256",
+                       encryptor_type="CERTIFICATE")
+    _refusal(plan, OPTS, NotRecoverable, "SQL Server backup encryption")
     kms = "arn:aws:kms:us-east-1:123456789012:key/k1"
-    calls = tokenizer_calls(render_rds(plan, replace(OPTS, kms_key_arn=kms)))
-    assert calls[0][1]["kms_master_key_arn"] == ("N", kms)
-    assert "kms_master_key_arn" not in calls[1][1]  # only the encrypted set gets the key
+    _refusal(plan, replace(OPTS, kms_key_arn=kms), NotRecoverable, "SQL Server backup encryption")
+    # --kms-key-arn (objects encrypted by rds_backup_database, invisible in msdb) goes on every call
+    calls = tokenizer_calls(render_rds(sales_plan, replace(OPTS, kms_key_arn=kms)))
+    assert all(c[1]["kms_master_key_arn"] == ("N", kms) for c in calls[:-1])
 
 
 def test_refuses_kms_in_other_region(sales_plan: Plan) -> None:
@@ -358,6 +361,8 @@ def test_cli_striped_prefix_checked_against_history(s3_history_csv: Path, tmp_pa
     # another database's log stored under a name that shares the striped full's prefix
     extra = next(line for line in lines if line.startswith("HR,") and ",L," in line)
     extra = re.sub(r"s3://[^,]*", "s3://prod-backups/Sales/SQLPROD01_Sales_FULL_20261115_220000_old.bak", extra)
+    # a backup set of its own: the same set again with another file would be a conflict
+    extra = extra.replace(extra.split(",")[1], "0ddba11e-0000-4000-8000-000000000001")
     hist = tmp_path / "h.csv"
     hist.write_text("\n".join(lines + [extra]) + "\n", encoding="utf-8")
     code, out, err = run_cli(BASE + ["--history", str(hist), "--at", "2026-11-17 22:50:00", "--tail", "never",
