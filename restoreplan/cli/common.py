@@ -11,31 +11,33 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from dateutil import parser as dateutil_parser
-
 from restoreplan.core.errors import RestorePlanError, UsageError
 from restoreplan.core.history import History, Lineage
+from restoreplan.sources import values
 from restoreplan.sources.load import Loaded, LoadRequest, load
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_NOT_RECOVERABLE = 0, 1, 2, 3
 
 
 def parse_time_arg(text: str) -> datetime:
-    """A time from the command line: naive (server-local) or with an offset / Z."""
+    """A time from the command line: naive (server-local) or with an offset / Z.
+
+    Read by the same rules as the inputs' dates: a whole date (a partial one such as ``2026-11``
+    is refused, not filled in with today's day or the 1st) and no guessed day/month order.
+    """
     s = text.strip()
     try:
         return datetime.fromisoformat(s.replace("Z", "+00:00") if s.endswith("Z") else s)
     except ValueError:
         pass
     try:
-        return dateutil_parser.isoparse(s)
-    except (ValueError, OverflowError):
-        pass
-    try:
-        return dateutil_parser.parse(s)
-    except (ValueError, OverflowError):
-        raise UsageError(f"cannot read {text!r} as a date and time",
+        when = values.parse_datetime(s)
+    except values.ValueProblem as exc:
+        raise UsageError(f"cannot read {text!r} as a date and time: {str(exc).split(';')[0]}",
                          hint="use e.g. 2024-03-10 14:30:00, 2024-03-10T14:30:00-05:00 or ...Z") from None
+    if when is None:
+        raise UsageError("an empty date and time was given", hint="use e.g. 2024-03-10 14:30:00")
+    return when
 
 
 def add_format(p: argparse.ArgumentParser, choices: tuple[str, ...] = ("text", "json")) -> None:

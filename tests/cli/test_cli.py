@@ -120,12 +120,19 @@ def test_usage_errors_exit_2(capsys):
     assert code == 2 and "cannot read" in err
 
 
+@pytest.mark.parametrize("text", ["2026-11", "Nov 2026", "11/12/2026 10:00", "  "])
+def test_partial_or_ambiguous_target_times_are_refused(capsys, text):
+    """--at never fills in a missing day (dateutil would take today's) or guesses day/month order."""
+    code, out, err = run(capsys, "plan", "--database", "Sales", "--at", text)
+    assert code == 2 and out == "" and "Traceback" not in err
+
+
 def test_bundled_sample_main_job(capsys):
     code, out, err = run(capsys, "plan", "--database", "Sales", "--at", "2026-11-19 09:20:00")
     assert code == 0, err
     assert "PLANNED: Sales" in out and "1 full, 1 differential" in out
     code, out, err = run(capsys, "script", "--database", "Sales", "--at", "2026-11-19 09:20:00")
-    assert code == 0 and ":On Error exit" in out and "STOPAT = N'2026-11-19 09:20:00'" in out
+    assert code == 0 and ":On Error exit" in out and "STOPAT = '2026-11-19T09:20:00'" in out
     assert "MOVE N'Sales' TO" in out
 
 
