@@ -658,8 +658,10 @@ def _tail_plan(lin: Lineage, clock: Clock, target: RecoveryTarget, rt: ResolvedT
     stop = Stop(StopKind.STOPAT, rt.local_text, utc=rt.utc_text) if rt is not None else None
     label = (f"{rt.local_text} server-local" + (f" ({rt.utc_text})" if rt.utc_text else "") + ", from the tail of the log"
              if rt is not None else "the end of the tail-log backup (everything the database holds now)")
-    warnings = warnings + ["the plan needs a tail-log backup of the source database: it must still be reachable, "
-                           "and BACKUP LOG ... WITH NORECOVERY leaves it RESTORING (use NO_TRUNCATE if it is damaged)"]
+    warnings = warnings + ["the plan needs a tail-log backup of the source database: it must still be reachable; "
+                           "restored over itself, BACKUP LOG ... WITH NORECOVERY leaves it RESTORING (use NO_TRUNCATE "
+                           "if it is damaged); restored as a copy under another name, the script takes the tail "
+                           "COPY_ONLY and leaves it online"]
     return _build(lin, clock, target, rt, res.best, stop, at, warnings, label, rt, stop_all=True,
                   tail_from_log=anchor.log is not None)
 

@@ -308,10 +308,25 @@ class TsqlEmitter:
         batch = Batch()
         src = self._path_literal(batch, self._tail_path(), "TailFile")
         source_db = batch.identifier(self.source)
-        lines = [f"-- Step {n}: {_c(step.why)}",
-                 "-- For a damaged database use instead: BACKUP LOG ... WITH NO_TRUNCATE, NORECOVERY (or CONTINUE_AFTER_ERROR)"]
-        stmt = f"BACKUP LOG {source_db} TO DISK = {src} WITH NORECOVERY, CHECKSUM, FORMAT, INIT;"
+        lines = [f"-- Step {n}: {_c(step.why)}"]
+        if self._is_copy():
+            # a copy under another name: the source stays online, and its log backup chain is not
+            # touched (a regular log backup here would truncate the log into a file the scheduled
+            # chain then needs); NO_TRUNCATE is COPY_ONLY + CONTINUE_AFTER_ERROR (restore-rules B.12)
+            lines += ["-- Restoring a copy under another name: COPY_ONLY leaves the source online and its log "
+                      "backup chain as it was;",
+                      "-- the copy holds what the source held when this backup ran. "
+                      "For a damaged source use instead: BACKUP LOG ... WITH NO_TRUNCATE"]
+            stmt = f"BACKUP LOG {source_db} TO DISK = {src} WITH COPY_ONLY, CHECKSUM, FORMAT, INIT;"
+        else:
+            lines.append("-- For a damaged database use instead: BACKUP LOG ... WITH NO_TRUNCATE, NORECOVERY "
+                         "(or CONTINUE_AFTER_ERROR)")
+            stmt = f"BACKUP LOG {source_db} TO DISK = {src} WITH NORECOVERY, CHECKSUM, FORMAT, INIT;"
         return lines + batch.declarations + [stmt, "GO"]
+
+    def _is_copy(self) -> bool:
+        """Restoring under another name (SQL Server compares database names case-insensitively here)."""
+        return self.target.casefold() != self.source.casefold()
 
     def _recover(self, n: int) -> list[str]:
         batch = Batch()

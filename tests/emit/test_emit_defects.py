@@ -34,7 +34,7 @@ OUR_VARS = {"TargetDb", "DataDir", "LogDir", "TailFile"}
 CODE_WORDS = {
     "RESTORE", "DATABASE", "LOG", "FROM", "DISK", "TAPE", "URL", "WITH", "FILE", "NORECOVERY", "MOVE", "TO",
     "REPLACE", "CHECKSUM", "STATS", "STOPAT", "STOPATMARK", "STOPBEFOREMARK", "AFTER", "RECOVERY", "STANDBY",
-    "BACKUP", "FORMAT", "INIT", "DECLARE", "nvarchar", "sysname", "NCHAR", "N", "GO",
+    "BACKUP", "COPY_ONLY", "FORMAT", "INIT", "DECLARE", "nvarchar", "sysname", "NCHAR", "N", "GO",
 }
 _OSQL_COMMANDS = re.compile(r"(?i)(go|ed|reset|quit|exit|!!)(\s|$|\()|!!")
 

@@ -121,6 +121,20 @@ def test_tail_log_script():
     assert "NO_TRUNCATE" in sql
 
 
+@pytest.mark.parametrize(("name", "copy"), [("db_copy", True), ("DB", False)])
+def test_tail_for_a_copy_leaves_the_source_online(name, copy):
+    """A copy under another name must not take the source offline (NORECOVERY) or cut a regular
+    log backup out of its chain: its tail is COPY_ONLY. Over itself (names compare
+    case-insensitively), NORECOVERY as before."""
+    plan = plan_restore(history(full("10:00", 100, 120), log("10:15", 110, 150)), "db",
+                        RecoveryTarget.at(when("12:00")), PlanOptions())
+    sql = render_tsql(plan, ScriptOptions(target_name=name, data_dir="D:\\R", replace=True))
+    backup = next(line for line in sql.splitlines() if line.startswith("BACKUP LOG"))
+    assert ("COPY_ONLY" in backup and "NORECOVERY" not in backup) is copy
+    assert ("NORECOVERY" in backup) is not copy
+    assert "RESTORE LOG [$(TargetDb)] FROM DISK = N'$(TailFile)' WITH NORECOVERY" in sql
+
+
 @pytest.mark.parametrize("evil", EVIL)
 def test_hostile_names_and_paths_stay_names(evil):
     files = (DatabaseFile(evil, f"E:\\{evil}\\{evil}.mdf", "D"), DatabaseFile(evil + "_log", f"F:\\{evil}.ldf", "L"))
