@@ -257,18 +257,22 @@ class Lineage:
         holds it (a later fork begins with a restore after the old fork's logs). Every log
         recorded counts, usable or not: the mark is this database's even if its log is damaged.
         """
-        firsts, ends, logs = self.memo("mark_index", self._mark_index)
         if mark.mark_time < self._born:
             return []
-        lsn = mark.lsn.value
+        found = [log for log in self.logs_holding(mark.lsn.value) if mark.mark_time <= log.backup_finish_date]
+        found.sort(key=lambda log: (log.backup_finish_date, log.last_lsn))
+        return found
+
+    def logs_holding(self, lsn: int) -> list[BackupSet]:
+        """Every log backup of its own, usable or not, with ``first_lsn <= lsn < last_lsn``
+        (logs of several recovery forks can hold one LSN)."""
+        firsts, ends, logs = self.memo("mark_index", self._mark_index)
         found: list[BackupSet] = []
         j = bisect.bisect_right(firsts, lsn) - 1
         while j >= 0 and ends[j] > lsn:
-            log = logs[j]
-            if lsn < log.last_lsn.value and mark.mark_time <= log.backup_finish_date:
-                found.append(log)
+            if lsn < logs[j].last_lsn.value:
+                found.append(logs[j])
             j -= 1
-        found.sort(key=lambda log: (log.backup_finish_date, log.last_lsn))
         return found
 
     def _mark_index(self) -> tuple[list[int], list[int], list[BackupSet]]:

@@ -390,6 +390,28 @@ def _resolve_mark(lin: Lineage, target: RecoveryTarget) -> tuple[LogMark, str | 
     return mark, fork_at(log, mark.lsn.value)
 
 
+def _lsn_fork(lin: Lineage, n: int, warnings: list[str]) -> str | None:
+    """The recovery fork an LSN target is taken on (restore-rules B.6). After a restore WITH
+    RECOVERY both forks continue from the fork point, so one LSN can name a record on each: the
+    fork the database is on now is chosen when it is one of them, else the newest, and the
+    plan says which. None: one fork (or none known), nothing to choose."""
+    newest: dict[str, datetime] = {}
+    for log in lin.logs_holding(n):
+        f = fork_at(log, n)
+        if f is not None and (f not in newest or log.backup_finish_date > newest[f]):
+            newest[f] = log.backup_finish_date
+    if len(newest) < 2:
+        return None
+    live = live_fork(lin)
+    chosen = live if live in newest else max(newest, key=lambda f: newest[f])
+    others = ", ".join(sorted(f for f in newest if f != chosen))
+    warnings.append(f"LSN {n} lies on {len(newest)} recovery forks (the database was restored WITH RECOVERY "
+                    f"before it): planning on fork {chosen}"
+                    + (" (the one the database is on now)" if chosen == live else " (the newest)")
+                    + f", not on {others}")
+    return chosen
+
+
 def _last_backup_point(lin: Lineage) -> datetime | None:
     """The latest time a usable backup covers: a target after it needs a tail-log backup."""
     return lin.memo("last_point", lambda: _compute_last_point(lin))
@@ -441,7 +463,8 @@ def plan_lineage(lin: Lineage, target: RecoveryTarget, opts: PlanOptions, warnin
     if target.kind is TargetKind.LSN:
         assert target.lsn is not None
         n = target.lsn.value
-        res = _search(lin, Goal(lsn=n), lambda b: b.last_lsn.value <= n, lambda b: False)
+        fork = _lsn_fork(lin, n, warnings)
+        res = _search(lin, Goal(lsn=n, fork=fork), lambda b: b.last_lsn.value <= n, lambda b: False)
         if res.best is None:
             raise NotRecoverable(f"LSN {n} is not reachable: no chain of backups from a full ending at or before it "
                                  "reaches a log that contains it", lsn=n,

@@ -121,6 +121,19 @@ def test_a_tail_plan_follows_the_path_to_the_live_fork(target):
     assert any(s.stop and s.stop.kind is StopKind.STOPBEFOREMARK and s.stop.value == "lsn:160" for s in p.steps)
 
 
+def test_an_lsn_on_two_forks_is_planned_on_the_live_fork_and_says_so():
+    """LSN 270 is a record of the abandoned fork (in l2_old) and of the live one (in l4): the
+    shortest plan (through l2_old) would stop on the wrong fork without a word (B.6)."""
+    f, l1, l2, l2_old, span, l4 = _forked()
+    p = plan(history(f, l1, l2, l2_old, span, l4), RecoveryTarget.at_lsn(LSN(270)))
+    assert restored(p) == uuids(f, l1, l2, span, l4)
+    assert p.steps[-2].stop is not None and p.steps[-2].stop.value == "lsn:270"
+    assert any("2 recovery forks" in w and FORK_B in w and "now" in w for w in p.warnings)
+    # an LSN only the old fork holds is planned there, without a warning
+    p = plan(history(f, l1, l2, l2_old, span, l4), RecoveryTarget.at_lsn(LSN(350)))
+    assert restored(p) == uuids(f, l1, l2, l2_old) and not any("recovery forks" in w for w in p.warnings)
+
+
 def test_a_tail_plan_never_starts_from_a_full_of_an_abandoned_fork():
     f, l1, l2, l2_old, span, l4 = _forked(old_end=280)
     f_old = full("10:50", 270, 300, start="10:49")  # fork A, past the fork point: not on the path to B
