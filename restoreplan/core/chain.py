@@ -120,6 +120,16 @@ def _final_ok(lin: Lineage, run: LogRun, i: int, k: int, p: int, t_entry: dateti
     return True
 
 
+def _switch_in_goal_log(goal: Goal, s_first: int) -> bool:
+    """May a path switch forks inside the log that holds the goal but cannot end the plan (the
+    goal on another fork, or bulk-logged there)? Only for an LSN at or after the switch, which
+    the spanning log holds too: a time goal would be restored past."""
+    if goal.time is not None:
+        return False
+    end = goal.lsn if goal.lsn is not None else goal.exact_end
+    return end is not None and s_first <= end
+
+
 def search_logs(
     lin: Lineage,
     p: int,
@@ -162,7 +172,8 @@ def search_logs(
             if run.logs[i].begins_log_chain and not from_data:
                 continue
             k = _goal_index(lin, run, i, goal)
-            if k is not None and _final_ok(lin, run, i, k, cur, t_entry, goal, notes):
+            final = k is not None and _final_ok(lin, run, i, k, cur, t_entry, goal, notes)
+            if final and k is not None:
                 push(steps, nbytes, segs, Segment(run, i, k), -1, None, t_entry)
             last = len(run.logs) - 1
             # Where another run could take over (copy-only or overlapping logs), stop: the state
@@ -176,16 +187,23 @@ def search_logs(
                 push(steps, nbytes, segs, Segment(run, i, last), run.end, run.exit_fork, run.reach[last])
             # Fork switch: stop a log just before the first LSN of a log that spans a fork
             # (SMO restores it WITH STOPBEFOREMARK = 'lsn:...', restore-rules B.6).
+            # The fork there is that of the log stopped, not the one the run was entered on: a run
+            # that begins with a spanning log crosses a fork itself.
             for span in lin.spanning:
                 s_first = span.first_lsn.value
                 if s_first <= cur or s_first >= run.end:
                     continue
-                if not forks_match(cur_fork, span.first_recovery_fork_guid):
-                    continue
                 js = run.index_containing(s_first)
-                if js is None or js < i or run.first[js] == s_first or (k is not None and k <= js):
+                if js is None or js < i or run.first[js] == s_first:
                     continue
-                push(steps, nbytes, segs, Segment(run, i, js, stop_before=s_first), s_first, cur_fork,
+                # not past the goal's log; a switch inside it only when that log cannot end the
+                # plan and the spanning log holds the goal too (an LSN two forks share, B.6)
+                if k is not None and (k < js or (k == js and (final or not _switch_in_goal_log(goal, s_first)))):
+                    continue
+                at_fork = fork_at(run.logs[js], s_first - 1) or cur_fork
+                if not forks_match(at_fork, span.first_recovery_fork_guid):
+                    continue
+                push(steps, nbytes, segs, Segment(run, i, js, stop_before=s_first), s_first, at_fork,
                      run.reach[js - 1] if js > i else t_entry)
     return None
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import accumulate
 
@@ -513,9 +513,40 @@ def plan_lineage(lin: Lineage, target: RecoveryTarget, opts: PlanOptions, warnin
             return _tail_plan(lin, clock, target, rt, opts, warnings)
         except NotRecoverable as err:
             return _or_earlier(lin, clock, target, rt, opts, warnings, err)
-    plan = _time_plan(lin, clock, target, rt, opts, warnings, stop=True)
+    if opts.tail == "never":
+        return _time_plan(lin, clock, target, rt, opts, warnings, stop=True)
+    try:
+        plan = _time_plan(lin, clock, target, rt, replace(opts, or_earlier=False), warnings, stop=True)
+    except NotRecoverable:
+        # before the last backup but after the last log backup (a data backup finished later): the
+        # existing backups do not reach it, the tail of the log does
+        tail = _tail_inside(lin, clock, target, rt, opts, warnings)
+        if tail is not None:
+            return tail
+        if not opts.or_earlier:
+            raise
+        plan = _time_plan(lin, clock, target, rt, opts, warnings, stop=True)
     if opts.tail == "always":
         return _with_tail_backup(plan, lin)
+    return plan
+
+
+def _tail_inside(lin: Lineage, clock: Clock, target: RecoveryTarget, rt: ResolvedTime, opts: PlanOptions,
+                 warnings: list[str]) -> Plan | None:
+    """A tail plan to a time before the last backup that no plan without the tail reaches, or None.
+
+    Every data backup it restores finished at or before the target (error 4338), and every log
+    before the tail ends at or before it: STOPAT inside one would end the restore there, short of
+    the tail (and inside a bulk-logged log it is error 4341).
+    """
+    try:
+        plan = _tail_plan(lin, clock, target, rt, opts, warnings, until=rt.key)
+    except NotRecoverable:
+        return None
+    for step in plan.steps:
+        if (step.action is Action.RESTORE_LOG and step.backup is not None and step.stop is not None
+                and step.stop.kind is StopKind.STOPAT and lin.reach_key(step.backup) > rt.key):
+            return None
     return plan
 
 
@@ -658,7 +689,9 @@ def _forks(lin: Lineage) -> set[str]:
 
 
 def _tail_plan(lin: Lineage, clock: Clock, target: RecoveryTarget, rt: ResolvedTime | None, opts: PlanOptions,
-               warnings: list[str]) -> Plan:
+               warnings: list[str], *, until: datetime | None = None) -> Plan:
+    """A plan through the tail of the log; ``until``: only data backups finished by then (a target
+    time before the last backup)."""
     anchor = _tail_anchor(lin)
     newest = max(lin.own_sets, key=lambda s: (lin.finish_key(s), s.last_lsn))
     if newest.is_simple:
@@ -675,7 +708,10 @@ def _tail_plan(lin: Lineage, clock: Clock, target: RecoveryTarget, rt: ResolvedT
         return (b.last_lsn.value >= at and forks_match(b.last_recovery_fork_guid or b.first_recovery_fork_guid, fork)
                 and (since is None or lin.finish_key(b) > since))
 
-    res = _search(lin, Goal(exact_end=at, fork=fork), lambda b: True, done)
+    def data_ok(b: BackupSet) -> bool:
+        return until is None or lin.finish_key(b) <= until
+
+    res = _search(lin, Goal(exact_end=at, fork=fork), data_ok, done)
     if res.best is None:
         raise _tail_unreachable(lin, clock, anchor)
     stop = Stop(StopKind.STOPAT, rt.local_text, utc=rt.utc_text) if rt is not None else None

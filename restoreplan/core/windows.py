@@ -11,6 +11,7 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 
+from restoreplan.core.chain import fork_at
 from restoreplan.core.history import Lineage, LogRun, forks_match
 from restoreplan.core.model import BackupSet
 
@@ -130,17 +131,19 @@ def _explore(lin: Lineage) -> Explored:
         found.append(Window(t0, t0))
         if last.is_simple:
             continue
-        queue: deque[tuple[int, str | None, bool, datetime]] = deque(
-            [(last.last_lsn.value, last.last_recovery_fork_guid, True, t0)]
+        # (redo point, fork, from a data backup, time, the log just stopped with STOPBEFOREMARK:
+        # never entered again from that point, since past its fork point it holds the other fork)
+        queue: deque[tuple[int, str | None, bool, datetime, BackupSet | None]] = deque(
+            [(last.last_lsn.value, last.last_recovery_fork_guid, True, t0, None)]
         )
-        seen: set[tuple[int, str | None]] = set()
+        seen: set[tuple[int, str | None, int]] = set()
         while queue:
-            p, fork, from_data, t = queue.popleft()
-            if (p, fork) in seen:
+            p, fork, from_data, t, stopped = queue.popleft()
+            if (p, fork, id(stopped)) in seen:
                 continue
-            seen.add((p, fork))
+            seen.add((p, fork, id(stopped)))
             for run, i in lin.runs_containing(p):
-                if not run.accepts(i, p, fork):
+                if not run.accepts(i, p, fork) or run.logs[i] is stopped:
                     continue
                 if run.logs[i].begins_log_chain and not from_data:
                     continue
@@ -151,19 +154,22 @@ def _explore(lin: Lineage) -> Explored:
                 best_entry[key] = i if prev is None else min(prev, i)
                 entries[id(run)] = min(i, entries.get(id(run), i))
                 found.extend(_run_cover(lin, run, i, t, p))
-                queue.append((run.end, run.exit_fork, False, run.reach[-1]))
+                queue.append((run.end, run.exit_fork, False, run.reach[-1], None))
                 for j in lin.branch_points(run, i, len(run.logs) - 2):
-                    queue.append((run.last[j], run.logs[j].last_recovery_fork_guid or fork, False, run.reach[j]))
+                    queue.append((run.last[j], run.logs[j].last_recovery_fork_guid or fork, False, run.reach[j], None))
                 for span in lin.spanning:
                     s_first = span.first_lsn.value
                     if not (run.first[i] <= s_first < run.end) or s_first < p:
                         continue
-                    if not forks_match(fork, span.first_recovery_fork_guid):
-                        continue
                     js = run.index_containing(s_first)
                     if js is None or js < i or run.first[js] == s_first:
                         continue
-                    queue.append((s_first, fork, False, run.reach[js - 1] if js > i else t))
+                    # the fork of the log being stopped (a run entered on one fork can cross
+                    # another before it), as in chain.search_logs
+                    at_fork = fork_at(run.logs[js], s_first - 1) or fork
+                    if not forks_match(at_fork, span.first_recovery_fork_guid):
+                        continue
+                    queue.append((s_first, at_fork, False, run.reach[js - 1] if js > i else t, run.logs[js]))
     return Explored(merge(found), entries)
 
 
