@@ -19,7 +19,7 @@ from restoreplan.core.errors import NotRecoverable, UsageError
 from restoreplan.core.model import BackupSet, BackupType
 from restoreplan.core.plan import Action, Plan, Step, StopKind
 from restoreplan.core.target import TargetKind
-from restoreplan.emit.quoting import Batch, comment_text
+from restoreplan.emit.quoting import Batch, comment_text, datetime_literal_text
 
 _OTHER_BREAKS = re.compile("[\x80-\x9f\u2028\u2029]")
 
@@ -275,11 +275,11 @@ def check_args(opts: RdsOptions) -> None:
     check_rds_name(opts.target_name)
     normalize_volume(opts.data_volume, "--data-volume")
     normalize_volume(opts.log_volume, "--log-volume")
-    if opts.instance_region and not _REGION.match(opts.instance_region):
+    if opts.instance_region and not _REGION.fullmatch(opts.instance_region):
         raise UsageError(f"--instance-region {opts.instance_region!r} is not an AWS region name",
                          hint="e.g. us-east-1")
     if opts.kms_key_arn:
-        km = _KMS_ARN.match(opts.kms_key_arn)
+        km = _KMS_ARN.fullmatch(opts.kms_key_arn)
         if not km:
             raise UsageError(f"--kms-key-arn {opts.kms_key_arn!r} is not a KMS key ARN",
                              hint="arn:aws:kms:region:account-id:key/key-id (a symmetric key)")
@@ -386,8 +386,8 @@ def build_calls(plan: Plan, options: RdsOptions) -> list[RdsCall]:
             stop = step.stop.value if step.stop is not None else None
             if stop is None and stop_text is not None and step is logs[-1]:
                 stop = stop_text  # @stopat on the last log even when it ends exactly at T
-            if stop is not None:
-                params.append(("stopat", stop))
+            if stop is not None:  # never rounded later than asked (datetime ticks), in the AWS examples' form
+                params.append(("stopat", datetime_literal_text(stop, " ") or stop))
             proc = "msdb.dbo.rds_restore_log"
             label = "log backup"
         calls.append(RdsCall(n, step, proc, tuple(params), label, tuple(r.arn for r in refs)))

@@ -14,12 +14,18 @@ from dataclasses import dataclass
 from restoreplan.core.errors import UsageError
 from restoreplan.core.model import DEVICE_TYPE_URL, BackupSet, DatabaseFile, MediaFile
 from restoreplan.core.plan import Action, Plan, Step, Stop, StopKind
-from restoreplan.emit.quoting import Batch, comment_text, quote_identifier, setvar_safe
+from restoreplan.emit.quoting import (
+    Batch,
+    comment_text,
+    datetime_literal_text,
+    identifier_safe,
+    quote_identifier,
+    setvar_safe,
+)
 
 DEVICE_TYPE_TAPE = 5  # msdb backupmediafamily.device_type (restore-rules A.2)
 DEVICE_TYPE_PERMANENT = 105  # a permanent (logical) backup device: disk or tape, told by its path
 _TAPE_PATH = re.compile(r"^\\\\\.\\tape\d+$", re.IGNORECASE)  # \\.\Tape0
-_LOCAL_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?)$")
 _BAD_FILE_CHARS = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
 # line breaks Python and some editors honour besides \n and \r (comment_text covers C0 controls)
 _OTHER_BREAKS = re.compile("[\x80-\x9f\u2028\u2029]")
@@ -70,7 +76,8 @@ def _credential_comment(path: str) -> str | None:
     if low.startswith("s3://"):
         rest = path[5:]
         parts = rest.split("/")
-        scope = "s3://" + "/".join(parts[:2]) if len(parts) > 2 else "s3://" + rest
+        # path style s3://endpoint[:port]/bucket/key -> .../bucket; virtual-host s3://bucket.domain/key -> the host
+        scope = "s3://" + "/".join(parts[:2]) if len(parts) > 2 else "s3://" + parts[0]
         return (f"-- needs: CREATE CREDENTIAL [{_c(scope)}] WITH IDENTITY = 'S3 Access Key', "
                 "SECRET = '<AccessKeyID>:<SecretKeyID>';  (SQL Server 2022)")
     if low.startswith(("http://", "https://")):
@@ -107,12 +114,15 @@ def _path_key(path: str) -> str:
 
 
 def _renamed(filename: str, source: str, target: str | None) -> str:
-    if not target or target == source:
+    """The file name with the source name replaced by the target's, made a file name: a target name
+    holding ``\\``, ``/`` or ``:`` must not move the file to another directory or stream."""
+    if not target or target.casefold() == source.casefold():
         return filename
     idx = filename.lower().find(source.lower())
     if idx < 0:
         return filename
-    return filename[:idx] + target + filename[idx + len(source):]
+    part = _BAD_FILE_CHARS.sub("_", target)
+    return filename[:idx] + part + filename[idx + len(source):]
 
 
 def _unique_name(name: str, directory: str, taken: set[str]) -> str:
@@ -121,7 +131,7 @@ def _unique_name(name: str, directory: str, taken: set[str]) -> str:
     n = 2
     while True:
         candidate = f"{stem}_{n}{ext}"
-        if _path_key(_join(directory, candidate)) not in taken:
+        if _path_key(_join(directory, candidate) if directory else candidate) not in taken:
             return candidate
         n += 1
 
@@ -134,9 +144,9 @@ def safe_file_name(name: str) -> str:
 
 def iso_datetime(text: str) -> str | None:
     """``2026-11-19 09:20:00[.250]`` -> ``2026-11-19T09:20:00[.250]``: ISO 8601, read the same under every
-    SET DATEFORMAT / SET LANGUAGE (the space-separated form is not, for datetime); None if not that shape."""
-    m = _LOCAL_TIME.match(text)
-    return f"{m.group(1)}T{m.group(2)}" if m else None
+    SET DATEFORMAT / SET LANGUAGE (the space-separated form is not, for datetime), the fraction floored
+    to a datetime tick so that it never reads later than asked; None if not that shape."""
+    return datetime_literal_text(text, "T")
 
 
 def _time_literal(batch: Batch, text: str) -> str:
@@ -168,7 +178,7 @@ class TsqlEmitter:
     def _setvar(self, name: str, value: str, context: str) -> str | None:
         """Declare :setvar when the value is safe; return the text to use, or None to inline."""
         escaped = value.replace("]", "]]") if context == "identifier" else value.replace("'", "''")
-        if not setvar_safe(escaped):
+        if not setvar_safe(escaped) or (context == "identifier" and not identifier_safe(value)):
             return None
         self._vars[name] = escaped
         return f"$({name})"
@@ -209,13 +219,15 @@ class TsqlEmitter:
         moves: list[str] = []
         comments: list[str] = []
         taken: dict[str, str] = {}  # path key -> logical name of the file that goes there
-        onto_source: list[DatabaseFile] = []
-        renaming = bool(self.opts.target_name) and self.opts.target_name != self.source
+        onto_source: list[tuple[DatabaseFile, str]] = []
+        renaming = self._is_copy()
+        source_paths = {_path_key(f.physical_name): f for f in files}
         for f in files:
             name = _renamed(_basename(f.physical_name), self.source, self.opts.target_name)
             is_log = f.file_type.upper() == "L"
             var = "LogDir" if is_log and self.opts.log_dir else "DataDir"
-            chosen = (self.opts.log_dir or self.opts.data_dir) if is_log else self.opts.data_dir
+            # an empty --data-dir/--log-dir is no directory: the file stays where it was (not a bare name)
+            chosen = ((self.opts.log_dir or self.opts.data_dir) if is_log else self.opts.data_dir) or None
             directory = chosen if chosen is not None else _dirname(f.physical_name)
             dest_path = _join(directory, name) if directory else name
             key = _path_key(dest_path)
@@ -229,23 +241,24 @@ class TsqlEmitter:
                 comments.append(f"-- {_c(note)}")
                 self.notes.append(note)
             taken[key] = f.logical_name
+            if renaming and key in source_paths:  # its own path, or another file's, left or chosen
+                onto_source.append((f, dest_path))
             if chosen is None:
-                if renaming and _path_key(dest_path) == _path_key(f.physical_name):
-                    onto_source.append(f)
                 dest = batch.literal(dest_path)
-            elif var in self._vars and setvar_safe(name.replace("'", "''")):
+            elif var in self._vars and setvar_safe((_sep_of(chosen) + name).replace("'", "''")):
                 dest = "N'$(" + var + ")" + _sep_of(chosen) + name.replace("'", "''") + "'"
             else:
                 dest = batch.literal(dest_path)
             moves.append(f"MOVE {batch.literal(f.logical_name)} TO {dest}")
         if onto_source:
-            listed = ", ".join(f"{f.logical_name} ({f.physical_name})" for f in onto_source)
+            listed = ", ".join(f"{f.logical_name} ({f.physical_name})" if _path_key(dest) == _path_key(f.physical_name)
+                               else f"{f.logical_name} ({f.physical_name} -> {dest})" for f, dest in onto_source)
             if not self.opts.replace:
                 raise UsageError(
-                    f"restoring {self.source} as {self.target}: the file name(s) do not contain {self.source!r}, "
-                    f"so these files would be moved onto the source database's own paths: {listed}",
-                    hint="give --data-dir (and --log-dir) to put the copy elsewhere; or, when the script runs on "
-                         "another server where these paths are free, add --replace",
+                    f"restoring {self.source} as {self.target}: these files would be moved onto the source "
+                    f"database's own paths (file names without {self.source!r}, in the source's directories): {listed}",
+                    hint="give --data-dir (and --log-dir) that are not the source's directories; or, when the script "
+                         "runs on another server where these paths are free, add --replace",
                     code="MOVE_ONTO_SOURCE")
             note = (f"restoring under a new name with --replace, these MOVE targets are the source database's "
                     f"own file paths: {listed}; on the source's server this fails while {self.source} is "
@@ -310,6 +323,9 @@ class TsqlEmitter:
         source_db = batch.identifier(self.source)
         lines = [f"-- Step {n}: {_c(step.why)}"]
         if self._is_copy():
+            # the plan's reason speaks of NORECOVERY: for a copy the script does otherwise
+            lines = [f"-- Step {n}: back up the tail of the log of {_c(self.source)} WITH COPY_ONLY first: the copy "
+                     "gets every transaction since the last log backup (restore-rules B.12, B.5)"]
             # a copy under another name: the source stays online, and its log backup chain is not
             # touched (a regular log backup here would truncate the log into a file the scheduled
             # chain then needs); NO_TRUNCATE is COPY_ONLY + CONTINUE_AFTER_ERROR (restore-rules B.12)
@@ -343,6 +359,9 @@ class TsqlEmitter:
         return [head] + batch.declarations + [stmt, "GO"]
 
     def render(self) -> str:
+        if len(self.target) > 128:  # a sysname variable would silently cut it to another name
+            raise UsageError(f"the target database name is {len(self.target)} characters long: SQL Server names "
+                             "have at most 128 (sysname)", hint="choose a shorter --target-name")
         self._vars.clear()
         self.notes.clear()
         self._setvar("TargetDb", self.target, "identifier")
