@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -15,8 +16,10 @@ from restoreplan.cli.common import (
     EXIT_OK,
     EXIT_PROBLEMS,
     load_from_args,
+    open_output,
     parse_time_arg,
     select_lineages,
+    stdout_is_unicode,
 )
 from restoreplan.cli.validate_cmd import add_check_args, as_of_from_args, parse_duration
 from restoreplan.core.audit import AuditOptions, AuditResult, audit_history
@@ -47,6 +50,25 @@ def parse_rate(text: str) -> float:
     return float(m.group(1)) * _MULT[(m.group(2) or "b").lower()]
 
 
+def check_options(args: argparse.Namespace) -> None:
+    """Refuse an option the chosen format would ignore (before the history is read)."""
+    fmt = args.format
+    only = [("--target", args.target, ("html",), "marks the HTML timeline"),
+            ("--all-backups", args.all_backups, ("json",), "lists every backup in the JSON"),
+            ("--strategy", args.strategy, ("json", "html"), "adds a section to the JSON and HTML reports"),
+            ("--rds-describe-json", args.rds_describe_json, ("text", "json", "html"),
+             "adds the RDS instance to the text, JSON and HTML reports")]
+    for flag, value, formats, what in only:
+        if value and fmt not in formats:
+            raise UsageError(f"{flag} {what}: not --format {fmt}",
+                             hint=f"use --format {' or '.join(formats)}, or leave {flag} out")
+    for flag, value in (("--rds-snapshots-json", args.rds_snapshots_json), ("--rds-instance", args.rds_instance)):
+        if value and not args.rds_describe_json:
+            raise UsageError(f"{flag} goes with --rds-describe-json FILE")
+    if args.output and (os.path.isdir(args.output) or not os.path.isdir(os.path.dirname(args.output) or ".")):
+        open_output(args.output).close()  # fails now, with one line, rather than after the audit
+
+
 def audit_from_args(args: argparse.Namespace) -> AuditResult:
     opts = AuditOptions(
         as_of=as_of_from_args(args),
@@ -54,9 +76,10 @@ def audit_from_args(args: argparse.Namespace) -> AuditResult:
         max_full_age=parse_duration(args.max_full_age) if args.max_full_age else None,
         max_log_age=parse_duration(args.max_log_age) if args.max_log_age else None,
     )
-    history = load_from_args(args).history
-    select_lineages(history, args.database)  # an unknown name is a usage error
-    return audit_history(history, opts, args.database)
+    loaded = load_from_args(args)
+    args.unread_servers = loaded.failures
+    select_lineages(loaded.history, args.database)  # an unknown name is a usage error
+    return audit_history(loaded.history, opts, args.database)
 
 
 def _rds_summary(args: argparse.Namespace) -> dict[str, Any] | None:
@@ -83,6 +106,7 @@ def _strategy(args: argparse.Namespace, result: AuditResult) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_options(args)
     target = parse_time_arg(args.target) if args.target else None
     result = audit_from_args(args)
     rds = _rds_summary(args)
@@ -97,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
 
             doc["strategy"] = strategy_json(strategy)
         _write(args.output, lambda fh: _json_to(fh, doc))
-        return _exit_code(result)
+        return _exit_code(result, args)
     if args.format == "csv":
         text = audit_csv(result)
     elif args.format == "markdown":
@@ -116,14 +140,15 @@ def run(args: argparse.Namespace) -> int:
         if rds is not None:
             text += "\nAmazon RDS instance: " + ", ".join(f"{k}={v}" for k, v in rds.items()) + "\n"
     _write(args.output, lambda fh: fh.write(text))
-    return _exit_code(result)
+    return _exit_code(result, args)
 
 
-def _exit_code(result: AuditResult) -> int:
+def _exit_code(result: AuditResult, args: argparse.Namespace) -> int:
     """1 when the audit found an error (a broken chain, a missing stripe, a stale backup...), as
-    validate does: a scheduled audit fails visibly; the report is written either way."""
+    validate does, or a server of --inventory could not be read (its databases are not in the
+    report): a scheduled audit fails visibly; the report is written either way."""
     broken = any(a.findings.count(Severity.ERROR) for a in result.lineages)
-    return EXIT_PROBLEMS if broken else EXIT_OK
+    return EXIT_PROBLEMS if broken or getattr(args, "unread_servers", None) else EXIT_OK
 
 
 # Above this many databases and listed backups, the JSON is written a database per line.
@@ -137,10 +162,10 @@ def _json_to(fh: TextIO, doc: dict[str, Any]) -> None:
     pure Python and five times slower)."""
     dbs = doc["databases"]
     if len(dbs) + sum(len(d["backups"]) for d in dbs) <= LARGE_JSON:
-        json.dump(doc, fh, indent=2, ensure_ascii=False, default=str)
+        json.dump(doc, fh, indent=2, ensure_ascii=not stdout_is_unicode(fh), default=str)
         fh.write("\n")
         return
-    encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
+    encode = json.JSONEncoder(ensure_ascii=not stdout_is_unicode(fh), default=str).encode
     fh.write("{")
     for n, (key, value) in enumerate(doc.items()):
         fh.write(("\n  " if n == 0 else ",\n  ") + encode(key) + ": ")
@@ -156,7 +181,7 @@ def _json_to(fh: TextIO, doc: dict[str, Any]) -> None:
 
 def _write(output: str | None, write: Callable[[TextIO], object]) -> None:
     if output:
-        with open(output, "w", encoding="utf-8", newline="") as fh:
+        with open_output(output) as fh:
             write(fh)
     else:
         write(sys.stdout)

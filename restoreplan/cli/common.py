@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import codecs
 import gc
 import json
 import sys
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TextIO
 
-from restoreplan.core.errors import RestorePlanError, UsageError
+from restoreplan.core.errors import InputError, RestorePlanError, UsageError
 from restoreplan.core.history import History, Lineage
 from restoreplan.sources import values
 from restoreplan.sources.load import Loaded, LoadRequest, load
@@ -71,7 +72,11 @@ def load_from_args(
     args: argparse.Namespace, progress: Callable[[str], None] | None = None, *, whole: bool = False
 ) -> Loaded:
     """The history the arguments name. With --database only the lineages of that name are built
-    (every command looks at those alone), unless ``whole`` asks for all of them."""
+    (every command looks at those alone), unless ``whole`` asks for all of them. Files skipped and
+    servers that could not be read are said on stderr (every command; ``failures`` keeps them)."""
+    if args.since and not (args.msdb or args.inventory):
+        raise UsageError("--since filters the live msdb query: it goes with --msdb or --inventory",
+                         hint="history files are read whole; export a shorter range instead")
     s3 = None
     if getattr(args, "profile", None) or getattr(args, "region", None) or getattr(args, "endpoint_url", None):
         from restoreplan.sources.s3 import S3Options
@@ -91,6 +96,10 @@ def load_from_args(
     finally:
         if isinstance(shown, _LoadProgress):
             shown.done()
+    for name, reason in loaded.unreadable:
+        print(f"restoreplan: warning: skipped {name}: {reason}", file=sys.stderr)
+    for server, message in loaded.failures:
+        print(f"restoreplan: warning: {server}: not read: {message}", file=sys.stderr)
     # A command loads one history and keeps it to the end: keep the cyclic collector from
     # traversing its millions of (acyclic) objects again while the command works on it
     # (main unfreezes them when the command is done).
@@ -128,9 +137,29 @@ def select_lineages(history: History, database: str | None) -> list[Lineage]:
     return found
 
 
+def stdout_is_unicode(stream: Any = None) -> bool:
+    """Whether the stream (stdout by default) can write any character (a UTF encoding)."""
+    enc = getattr(stream if stream is not None else sys.stdout, "encoding", None) or "utf-8"
+    try:
+        return codecs.lookup(enc).name.startswith("utf")
+    except LookupError:
+        return False
+
+
 def print_json(obj: Any) -> None:
-    json.dump(obj, sys.stdout, indent=2, ensure_ascii=False, default=str)
+    # on a stdout that cannot write every character (PYTHONIOENCODING=ascii, a latin-1 locale)
+    # \u escapes keep the document whole and its values exact
+    json.dump(obj, sys.stdout, indent=2, ensure_ascii=not stdout_is_unicode(), default=str)
     sys.stdout.write("\n")
+
+
+def open_output(path: str) -> TextIO:
+    """A report file opened for writing; one error line (exit 2) when it cannot be."""
+    try:
+        return open(path, "w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write ({exc.strerror or exc})",
+                         hint="give a file in a directory that exists and is writable") from None
 
 
 def report_error(exc: RestorePlanError, fmt: str) -> int:

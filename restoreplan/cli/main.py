@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from restoreplan import __version__
 from restoreplan.cli.common import EXIT_USAGE, report_error
-from restoreplan.core.errors import RestorePlanError
+from restoreplan.core.errors import RestorePlanError, UsageError
 
 COMMAND_MODULES = [
     "restoreplan.cli.plan_cmd",
@@ -49,8 +49,8 @@ exit codes: 0 success, 1 problems found, 2 bad input or usage, 3 target not reco
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        print(f"restoreplan: usage: {message}", file=sys.stderr)
+        # one line, as every other bad input: the whole usage block is what --help is for
+        print(f"restoreplan: usage: {message} (see '{self.prog} --help')", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
 
 
@@ -74,12 +74,20 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv[0] if argv else None)
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        if exc.code == EXIT_USAGE and argv[:1] == ["validate"] and "--nagios" in argv:
+            # the usage line is on stderr; exit 2 would read as CRITICAL to Nagios
+            print("RESTOREPLAN UNKNOWN - bad usage (see stderr)")
+            return 3
+        raise
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE
     fmt = getattr(args, "format", "text")
     try:
+        _refuse_empty_values(parser, args)
         return int(args.func(args))
     except RestorePlanError as exc:
         return report_error(exc, fmt)
@@ -88,8 +96,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except UnicodeEncodeError as exc:
+        # stdout's encoding (PYTHONIOENCODING, a non-UTF-8 locale) cannot write a name of the history
+        print(f"restoreplan: cannot write {exc.object[exc.start:exc.end]!r} in the output encoding {exc.encoding}: "
+              "set PYTHONIOENCODING=utf-8 (or a UTF-8 locale); --format json writes \\u escapes instead",
+              file=sys.stderr)
+        return EXIT_USAGE
     finally:
         gc.unfreeze()  # load_from_args froze the history for this command only
+
+
+def _refuse_empty_values(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """``--target-name ""`` or ``-d ""`` is a mistake (an unset shell variable), not "no value":
+    taken as absent it would restore over the source database or check every database."""
+    names: dict[str, str] = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and args.command in action.choices:
+            for a in action.choices[args.command]._actions:
+                longs = [o for o in a.option_strings if o.startswith("--")]
+                names[a.dest] = longs[0] if longs else a.dest.upper()
+    for dest, value in vars(args).items():
+        if value == "" or (isinstance(value, list) and "" in value):
+            raise UsageError(f"{names.get(dest, '--' + dest.replace('_', '-'))} was given an empty value",
+                             hint="give a value, or leave the option out")
 
 
 if __name__ == "__main__":

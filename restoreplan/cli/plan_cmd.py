@@ -69,12 +69,7 @@ def target_from_args(args: argparse.Namespace) -> RecoveryTarget:
 
 def make_plan(args: argparse.Namespace) -> Plan:
     target = target_from_args(args)
-    loaded = load_from_args(args)
-    for name, reason in loaded.unreadable:
-        print(f"restoreplan: warning: skipped {name}: {reason}", file=sys.stderr)
-    for server, message in loaded.failures:
-        print(f"restoreplan: warning: {server}: {message}", file=sys.stderr)
-    history = loaded.history
+    history = load_from_args(args).history  # says what it skipped on stderr
     database = args.database
     if not database:
         names = history.database_names
@@ -102,6 +97,12 @@ def run_script(args: argparse.Namespace) -> int:
         except ImportError:
             raise UsageError("the RDS dialect is not available in this build") from None
         return int(rds.run_rds_script(args, make_plan))
+    rds_only = [flag for flag, value in (("--data-volume", args.data_volume), ("--log-volume", args.log_volume),
+                                         ("--kms-key-arn", args.kms_key_arn),
+                                         ("--instance-region", args.instance_region)) if value]
+    if rds_only:
+        raise UsageError(f"{', '.join(rds_only)} go(es) with --dialect rds: a T-SQL script has no use for it",
+                         hint="add --dialect rds, or leave the option out")
     if args.standby and args.no_recovery:
         raise UsageError("--standby and --no-recovery exclude each other")
     plan = make_plan(args)

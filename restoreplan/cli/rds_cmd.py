@@ -6,7 +6,7 @@ import argparse
 import sys
 from datetime import UTC, datetime
 
-from restoreplan.cli.common import EXIT_OK, EXIT_PROBLEMS, parse_time_arg, print_json
+from restoreplan.cli.common import EXIT_OK, EXIT_PROBLEMS, open_output, parse_time_arg, print_json
 from restoreplan.core.errors import UsageError
 from restoreplan.sources import rds_history, rds_instance
 
@@ -58,17 +58,32 @@ def _offset_minutes(text: str | None) -> int:
     if not text:
         return 0
     s = text.strip()
+    bad = UsageError(f"--instance-offset {text!r}: use minutes or +HH:MM, between -12:00 and +14:00")
     if s.lstrip("+-").isdigit():
-        return int(s)
-    sign = -1 if s.startswith("-") else 1
-    hh, _, mm = s.lstrip("+-").partition(":")
-    try:
-        return sign * (int(hh) * 60 + int(mm or 0))
-    except ValueError:
-        raise UsageError(f"--instance-offset {text!r}: use minutes or +HH:MM") from None
+        minutes = int(s)
+    else:
+        sign = -1 if s.startswith("-") else 1
+        hh, _, mm = s.lstrip("+-").partition(":")
+        try:
+            h, m = int(hh), int(mm or 0)
+        except ValueError:
+            raise bad from None
+        if not 0 <= m < 60:
+            raise bad
+        minutes = sign * (h * 60 + m)
+    if not -12 * 60 <= minutes <= 14 * 60:  # UTC-12:00 .. UTC+14:00, the offsets that exist
+        raise bad
+    return minutes
 
 
 def run_tlog(args: argparse.Namespace) -> int:
+    if not args.emit_rows:
+        unused = [flag for flag, value in (("--database", args.database), ("--instance-offset", args.instance_offset),
+                                           ("--prefix-arn", args.prefix_arn)) if value]
+        if unused:
+            raise UsageError(f"{', '.join(unused)} shape(s) the rows of --emit-rows: give --emit-rows FILE too",
+                             hint="or leave the option out")
+    offset = _offset_minutes(args.instance_offset)  # a bad offset fails before anything is read
     entries = rds_history.read_manifest(args.manifest)
     objects = None
     if args.objects:
@@ -94,11 +109,11 @@ def run_tlog(args: argparse.Namespace) -> int:
             raise UsageError("--emit-rows needs --objects s3://bucket/prefix or --prefix-arn arn:aws:s3:::bucket/prefix",
                              hint="the prefix given to rds_tlog_copy_setup")
         rows = rds_history.tlog_rows(entries, prefix_arn=prefix, database_name=args.database,
-                                     utc_offset_minutes=_offset_minutes(args.instance_offset), objects=objects,
+                                     utc_offset_minutes=offset, objects=objects,
                                      only_copied=objects is not None)
         text = (rds_history.rows_to_json_text(rows) if args.emit_rows.lower().endswith(".json")
                 else rds_history.rows_to_csv_text(rows))
-        with open(args.emit_rows, "w", encoding="utf-8", newline="") as fh:
+        with open_output(args.emit_rows) as fh:
             fh.write(text)
     ok = not any(f.severity == "error" for f in findings)
     if args.format == "json":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import sys
 
@@ -57,8 +58,8 @@ def parse_threshold(text: str) -> float:
 
 
 def options_from_args(args: argparse.Namespace) -> StrategyOptions:
-    if args.step_seconds < 0:
-        raise UsageError("--step-seconds cannot be negative")
+    if not math.isfinite(args.step_seconds) or args.step_seconds < 0:
+        raise UsageError(f"--step-seconds {args.step_seconds}: give a number of seconds, 0 or more")
     schedules = tuple(parse_schedule(s, f"given {k}") for k, s in enumerate(args.schedule, start=1))
     return StrategyOptions(
         retention=parse_duration(args.retention, "retention window") if args.retention else None,

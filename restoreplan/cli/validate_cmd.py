@@ -71,25 +71,41 @@ def options_from_args(args: argparse.Namespace) -> ValidateOptions:
 
 def findings_from_args(args: argparse.Namespace) -> list[LineageFindings]:
     opts = options_from_args(args)
-    history = load_from_args(args).history
-    select_lineages(history, args.database)  # an unknown name is a usage error
-    return validate_history(history, opts, args.database)
+    loaded = load_from_args(args)
+    args.unread_servers = loaded.failures
+    select_lineages(loaded.history, args.database)  # an unknown name is a usage error
+    return validate_history(loaded.history, opts, args.database)
+
+
+def nagios_unknown(message: str) -> int:
+    """The UNKNOWN line (exit 3): what Nagios shows when the check itself could not run."""
+    print_nagios(f"RESTOREPLAN UNKNOWN - {message}".replace("|", "/").replace("\n", " "))
+    return NAGIOS_UNKNOWN
+
+
+def print_nagios(line: str) -> None:
+    """One status line that reaches Nagios whatever the locale it runs the plugin in (a name it
+    cannot encode is written as a \\x escape, not lost in a traceback)."""
+    enc = getattr(sys.stdout, "encoding", None) or "utf-8"
+    print(line.encode(enc, "backslashreplace").decode(enc))
 
 
 def run(args: argparse.Namespace) -> int:
     if args.nagios:
+        if args.format != "text":
+            return nagios_unknown(f"--nagios writes one status line: it does not take --format {args.format}")
         try:
             lfs = findings_from_args(args)
         except RestorePlanError as exc:
-            print(f"RESTOREPLAN UNKNOWN - {exc.one_line()}".replace("|", "/"))
-            return NAGIOS_UNKNOWN
+            return nagios_unknown(exc.one_line())
         opts = options_from_args(args)
         line, code = nagios_line(
             lfs,
             max_full_age=opts.max_full_age.total_seconds() if opts.max_full_age else None,
             max_log_age=opts.max_log_age.total_seconds() if opts.max_log_age else None,
+            unread=[server for server, _ in args.unread_servers],
         )
-        print(line)
+        print_nagios(line)
         return code
     lfs = findings_from_args(args)
     if args.format == "json":
@@ -99,7 +115,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(findings_table(lfs))
     errors = any(lf.count(Severity.ERROR) for lf in lfs)
-    return EXIT_PROBLEMS if errors else EXIT_OK
+    # a server that could not be read (said on stderr) is a problem found: its databases went unchecked
+    return EXIT_PROBLEMS if errors or args.unread_servers else EXIT_OK
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -114,14 +114,28 @@ _SUMMARY_ALIGN = ("left", "left", "left", "left", "right", "right", "left", "lef
 _STATS_ALIGN = ("left", "right", "left", "left", "left")
 
 
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*[]|<>"} | {"&": "&amp;"})
+
+
+def md_escape(text: object) -> str:
+    """A value from the history as Markdown text: no HTML, link, code span or table cell break
+    (a database may be called ``<script>`` or ``a|b``)."""
+    return str(text).translate(_MD_SPECIAL)
+
+
+def _plain(text: object) -> str:
+    return str(text)
+
+
 def _detail(a: LineageAudit, fmt: str) -> list[str]:
-    lines = [f"{a.database_name} (family_guid {family_guid(a.findings) or a.lineage.key}; "
-             f"servers: {', '.join(a.lineage.server_names) or '-'})"]
+    esc = md_escape if fmt == "github" else _plain
+    lines = [esc(f"{a.database_name} (family_guid {family_guid(a.findings) or a.lineage.key}; "
+                 f"servers: {', '.join(a.lineage.server_names) or '-'})")]
     lines.append("recoverable windows: " + ("; ".join(
         f"{s.local_text} .. {e.local_text}" if s.key != e.key else f"{s.local_text} (point)"
         for s, e in a.windows[:20]) or "none") + (f"; ... {len(a.windows) - 20} more" if len(a.windows) > 20 else ""))
     if a.gaps:
-        rows: list[list[Any]] = [[g.start.local_text, g.end.local_text, g.kind, g.cause] for g in a.gaps[:50]]
+        rows: list[list[Any]] = [[g.start.local_text, g.end.local_text, g.kind, esc(g.cause)] for g in a.gaps[:50]]
         lines.append(tabulate(wrap_columns(rows, {3: 80}), headers=["gap from", "to", "kind", "cause"],
                               tablefmt=fmt, disable_numparse=True))
     for label, w in (("most steps", a.worst_steps), ("most bytes", a.worst_bytes)):
@@ -137,8 +151,8 @@ def _detail(a: LineageAudit, fmt: str) -> list[str]:
                           tablefmt=fmt, disable_numparse=True, colalign=_STATS_ALIGN))
     lines.append("backups: " + ", ".join(f"{n} {v.value.replace('_', '-')}" for v, n in a.verdict_counts))
     if a.exceptions:
-        rows = [[v.backup.backup_set_uuid, v.backup.type.label, fmt_time(v.backup.backup_finish_date),
-                 v.verdict.value, v.words] for v in a.exceptions[:30]]
+        rows = [[esc(v.backup.backup_set_uuid), v.backup.type.label, fmt_time(v.backup.backup_finish_date),
+                 v.verdict.value, esc(v.words)] for v in a.exceptions[:30]]
         lines.append(tabulate(wrap_columns(rows, {4: 70}), headers=["backup set", "type", "finished", "verdict",
                                                                "in words"], tablefmt=fmt, disable_numparse=True))
         if len(a.exceptions) > 30:
@@ -176,7 +190,8 @@ def audit_text(result: AuditResult, *, markdown: bool = False) -> str:
     those with an error, a warning, a gap or no recoverable window), then the verdict."""
     fmt = "github" if markdown else "simple"
     lines = ["# Recoverability audit" if markdown else "Recoverability audit", ""]
-    rows = [[str(cell) for cell in row] for row in summary_rows(result)]
+    esc = md_escape if markdown else _plain
+    rows = [[esc(cell) for cell in row] for row in summary_rows(result)]
     lines.append(tabulate(rows, headers=SUMMARY_HEADERS, tablefmt=fmt, disable_numparse=True,
                           colalign=_SUMMARY_ALIGN))
     shown = detailed(result)
@@ -191,7 +206,7 @@ def audit_text(result: AuditResult, *, markdown: bool = False) -> str:
         lines.append("")
         lines.append(note)
     lines.append("")
-    lines.append(summary_json([a.findings for a in result.lineages])["verdict"])
+    lines.append(esc(summary_json([a.findings for a in result.lineages])["verdict"]))
     return "\n".join(lines) + "\n"
 
 

@@ -139,10 +139,13 @@ def _perf_label(text: str) -> str:
 
 
 def nagios_line(lfs: Sequence[LineageFindings], *, max_full_age: float | None = None,
-                max_log_age: float | None = None) -> tuple[str, int]:
-    """One Nagios/Icinga status line with perfdata, and its exit code (0 OK, 1 WARNING, 2 CRITICAL)."""
+                max_log_age: float | None = None, unread: Sequence[str] = ()) -> tuple[str, int]:
+    """One Nagios/Icinga status line with perfdata, and its exit code (0 OK, 1 WARNING, 2 CRITICAL;
+    3 UNKNOWN when servers of an inventory could not be read and nothing read is critical)."""
     st = status(lfs)
-    code = {"OK": NAGIOS_OK, "WARNING": NAGIOS_WARNING, "CRITICAL": NAGIOS_CRITICAL}[st]
+    if unread and st != "CRITICAL":
+        st = "UNKNOWN"
+    code = {"OK": NAGIOS_OK, "WARNING": NAGIOS_WARNING, "CRITICAL": NAGIOS_CRITICAL, "UNKNOWN": NAGIOS_UNKNOWN}[st]
     errors = sum(lf.count(Severity.ERROR) for lf in lfs)
     warnings = sum(lf.count(Severity.WARNING) for lf in lfs)
     info = sum(lf.count(Severity.INFO) for lf in lfs)
@@ -152,6 +155,8 @@ def nagios_line(lfs: Sequence[LineageFindings], *, max_full_age: float | None = 
     if worst:
         shown = ", ".join(dict.fromkeys(worst[:5]))
         detail += f": {shown}" + (", ..." if len(set(worst)) > 5 else "")
+    if unread:
+        detail += f"; {len(unread)} server(s) not read: {', '.join(unread[:5])}" + (", ..." if len(unread) > 5 else "")
     text = detail.replace("|", "/").replace("\n", " ")
     perf = [f"errors={errors};;1;0", f"warnings={warnings};1;;0", f"info={info};;;0", f"lineages={len(lfs)};;;0"]
     seen: Counter[str] = Counter()
