@@ -504,6 +504,7 @@ class RdsEmitter:
             "-- (msdb.dbo.rds_fn_task_status) before queuing the next; any failure stops the whole script.",
             "-- One batch on purpose: do not insert GO. Run it outside a transaction.",
             "SET NOCOUNT ON;",
+            "SET DATEFORMAT ymd;  -- so @stopat (yyyy-mm-dd hh:mi:ss) reads the same under every login language",
             f"DECLARE @poll_delay char(8) = '{_delay(o.poll_seconds)}';  -- between status checks",
             f"DECLARE @timeout_minutes int = {int(o.timeout_minutes)};  -- per task",
             "DECLARE @before int, @task_id int, @pct int, @lifecycle nvarchar(60), @task_info nvarchar(max),",

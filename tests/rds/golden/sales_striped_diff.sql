@@ -8,6 +8,7 @@
 -- (msdb.dbo.rds_fn_task_status) before queuing the next; any failure stops the whole script.
 -- One batch on purpose: do not insert GO. Run it outside a transaction.
 SET NOCOUNT ON;
+SET DATEFORMAT ymd;  -- so @stopat (yyyy-mm-dd hh:mi:ss) reads the same under every login language
 DECLARE @poll_delay char(8) = '00:00:30';  -- between status checks
 DECLARE @timeout_minutes int = 1440;  -- per task
 DECLARE @before int, @task_id int, @pct int, @lifecycle nvarchar(60), @task_info nvarchar(max),
