@@ -237,6 +237,10 @@ def _load(req: LoadRequest, progress: Progress | None, *, skim: bool = True) -> 
         return _load(req, progress, skim=False)
     sets = builder.build(req.only_named)
     if not sets:
+        if failures:  # every server failed: say why, not only that nothing was read
+            said = "; ".join(f"{server}: {message}" for server, message in failures[:5])
+            more = f" (and {len(failures) - 5} more)" if len(failures) > 5 else ""
+            raise InputError(f"no server could be read: {said}{more}", hint="check the connection strings and logins")
         raise InputError("the inputs hold no backup sets", hint="check the export or the folder")
     if req.server_name:
         sets = _of_server(sets, req.server_name)

@@ -54,13 +54,22 @@ def load_json_file(path: str) -> Any:
 
 
 def _instances(describe: Any) -> list[dict[str, Any]]:
+    """The instances of a describe-db-instances output, each with its DBInstanceIdentifier."""
+    hint = "aws rds describe-db-instances --output json"
     if isinstance(describe, dict) and "DBInstances" in describe:
-        return list(describe["DBInstances"])
-    if isinstance(describe, dict) and "DBInstanceIdentifier" in describe:
-        return [describe]
-    if isinstance(describe, list):
-        return [d for d in describe if isinstance(d, dict)]
-    raise InputError("the describe-db-instances JSON has no DBInstances", hint="aws rds describe-db-instances --output json")
+        items = describe["DBInstances"]
+        if not isinstance(items, list):
+            raise InputError("the describe-db-instances JSON: DBInstances is not a list", hint=hint)
+    elif isinstance(describe, dict) and "DBInstanceIdentifier" in describe:
+        items = [describe]
+    elif isinstance(describe, list):
+        items = describe
+    else:
+        raise InputError("the describe-db-instances JSON has no DBInstances", hint=hint)
+    for n, item in enumerate(items, start=1):
+        if not isinstance(item, dict) or not str(item.get("DBInstanceIdentifier") or "").strip():
+            raise InputError(f"the describe-db-instances JSON: instance {n} has no DBInstanceIdentifier", hint=hint)
+    return list(items)
 
 
 def pick_instance(describe: Any, instance_id: str | None) -> dict[str, Any]:
@@ -71,8 +80,11 @@ def pick_instance(describe: Any, instance_id: str | None) -> dict[str, Any]:
             names = ", ".join(str(d.get("DBInstanceIdentifier")) for d in found) or "(none)"
             raise UsageError(f"instance {instance_id!r} is not in the describe-db-instances output", hint=f"instances: {names}")
         return match[0]
+    if not found:
+        raise InputError("the describe-db-instances JSON holds no instance", hint="aws rds describe-db-instances --output json")
     if len(found) != 1:
-        raise UsageError("--instance is required: the describe output holds several instances")
+        names = ", ".join(str(d["DBInstanceIdentifier"]) for d in found)
+        raise UsageError("--instance is required: the describe output holds several instances", hint=f"instances: {names}")
     return found[0]
 
 

@@ -265,3 +265,29 @@ def test_an_empty_option_value_is_refused(capsys, argv: list[str]) -> None:
     assert code == 2, err
     one_line_error(err)
     assert "empty" in err and out == ""
+
+
+def test_every_inventory_server_failing_says_why(monkeypatch, tmp_path: Path, capsys) -> None:
+    """Not only "the inputs hold no backup sets": the servers' own errors, in the one line."""
+    def fake(path: object, **kwargs: object) -> msdb_odbc.InventoryResult:
+        return msdb_odbc.InventoryResult(results=[], failures=[("sqlbad", "cannot connect: login failed"),
+                                                               ("sqlgone", "cannot connect: timeout")])
+
+    monkeypatch.setattr(msdb_odbc, "read_inventory", fake)
+    inv = tmp_path / "inv.txt"
+    inv.write_text("DSN=sqlbad\nDSN=sqlgone\n", encoding="utf-8")
+    code, out, err = run(capsys, "validate", "--inventory", str(inv))
+    assert code == 2 and "no server could be read" in err and "login failed" in err and "timeout" in err
+
+
+@pytest.mark.parametrize(("describe", "words"), [
+    ({"DBInstances": [{"Engine": "sqlserver-se"}]}, "no DBInstanceIdentifier"),
+    ({"DBInstances": []}, "holds no instance"),
+    ([1, 2], "no DBInstanceIdentifier"),
+    ({"DBInstances": "x"}, "not a list"),
+])
+def test_rds_pitr_describe_without_instances_is_one_line(tmp_path: Path, capsys, describe, words) -> None:
+    p = tmp_path / "d.json"
+    p.write_text(json.dumps(describe), encoding="utf-8")
+    code, out, err = run(capsys, "rds-pitr", "--describe-json", str(p), "--at", "2026-11-18T19:37:00Z")
+    assert code == 2 and words in err and "Traceback" not in err
