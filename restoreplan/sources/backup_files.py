@@ -17,20 +17,36 @@ S3_WORKERS = 8
 Job = Callable[[], FileScan]
 
 
-def _walk(folder: str) -> Iterator[str]:
-    """Regular files under ``folder``, recursively, in a stable order (no symlinked folders)."""
+def _walk(folder: str, seen: set[tuple[int, int]] | None = None) -> Iterator[tuple[str, str | None]]:
+    """(path, None) for regular files under ``folder``, recursively, in a stable order, and
+    (path, why) for what cannot be listed or opened (an unreadable subfolder, a dangling link),
+    so that no backup file is left out of a scan silently.
+
+    Symbolic links to folders are followed; a folder already visited (a link loop, or two links
+    to one folder) is read once.
+    """
+    seen = set() if seen is None else seen
     try:
+        st = os.stat(folder)
+        key = (st.st_dev, st.st_ino)
+        if key in seen:
+            return
+        seen.add(key)
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
-    except OSError:
+    except OSError as exc:
+        yield folder, f"cannot list folder: {exc.strerror or exc}"
         return
     for entry in entries:
         try:
-            if entry.is_dir(follow_symlinks=False):
-                yield from _walk(entry.path)
-            elif stat.S_ISREG(os.stat(entry.path).st_mode):
-                yield entry.path
-        except OSError:
+            mode = os.stat(entry.path).st_mode
+        except OSError as exc:
+            yield entry.path, f"cannot open: {exc.strerror or exc}"
             continue
+        if stat.S_ISDIR(mode):
+            yield from _walk(entry.path, seen)
+        elif stat.S_ISREG(mode):
+            yield entry.path, None
+        # FIFOs, sockets and devices inside a folder are not backups: skipped
 
 
 def _error(name: str, why: str) -> Job:
@@ -39,7 +55,10 @@ def _error(name: str, why: str) -> Job:
 
 def _local_jobs(target: str) -> list[tuple[str, Job]]:
     if os.path.isdir(target):
-        return [(p, (lambda p=p: read_backup_file(p, p))) for p in _walk(target)]  # type: ignore[misc]
+        return [
+            (p, _error(p, why) if why else (lambda p=p: read_backup_file(p, p)))  # type: ignore[misc]
+            for p, why in _walk(target)
+        ]
     if os.path.exists(target):
         if not stat.S_ISREG(os.stat(target).st_mode):
             return [(target, _error(target, "not a regular file"))]

@@ -27,6 +27,10 @@ XPRESS_KIND = 0x21
 DATA_EXTENT = 0x80  # high byte of a 64 KiB data record
 TAIL_WINDOWS = (32 * 1024, 256 * 1024, 4 * 1024 * 1024)
 SCIN_READ = 2048
+# Between the last record and the closing SFMB: 533 bytes in the SQL Server 2014 sample (a small
+# trailer and zero padding). Anything much larger is not the end of this backup (e.g. another
+# backup file appended to it).
+MAX_TRAILER = 4096
 
 
 def _decompress(payload: bytes, where: int) -> bytes:
@@ -120,6 +124,33 @@ def _tail_records(
     return found
 
 
+def _closing_sfmb(r: ChunkCache, records_end: int) -> None:
+    """The file must end with a raw SFMB block after the last record (as every MTF file does).
+
+    Without it the file was cut in its closing blocks or has bytes appended: not a file SQL Server
+    wrote, so it is refused rather than read as complete (its size would also be wrong).
+    """
+    at = r.size - mtf.ALIGN
+    hdr = r.read(at, mtf.DBLK_HEADER) if at >= records_end else b""
+    if at - records_end > MAX_TRAILER:
+        raise FormatProblem(
+            f"{at - records_end} unexplained bytes between the last compressed record (ending at "
+            f"{records_end:#x}) and the closing SFMB block: another file appended?",
+            records_end,
+        )
+    if (
+        r.size % mtf.ALIGN
+        or len(hdr) != mtf.DBLK_HEADER
+        or hdr[:4] != b"SFMB"
+        or mtf.xor16(hdr) != 0
+    ):
+        raise FormatProblem(
+            "the compressed file does not end with the closing SFMB block after its last record "
+            f"(which ends at {records_end:#x}): truncated, or bytes appended",
+            max(records_end, at),
+        )
+
+
 def _final_copy(r: ChunkCache, pending: PendingSet, signature: bytes) -> None:
     """Find the last MSLS block (final SCIN) and ESET in the descriptor records at the tail."""
     for window_size in TAIL_WINDOWS:
@@ -142,6 +173,7 @@ def _final_copy(r: ChunkCache, pending: PendingSet, signature: bytes) -> None:
                 runs.append((off, bytearray(out)))
             prev_end = off + RECORD_HEADER + clen
         final = None
+        final_at = 0
         sets_seen: set[int] = set()
         for off, buf in runs:
             data = bytes(buf)
@@ -156,6 +188,7 @@ def _final_copy(r: ChunkCache, pending: PendingSet, signature: bytes) -> None:
                     if stream is not None:
                         src = ChunkCache(BytesSource(data[i:]), chunk=len(data) - i, max_chunks=1)
                         final = parse_scin(mtf.read_stream_data(src, stream, SCIN_READ), off)
+                        final_at = off
                 i = data.find(b"MSLS", i + 4)
             j = data.find(b"ESET")
             while j != -1:
@@ -182,6 +215,8 @@ def _final_copy(r: ChunkCache, pending: PendingSet, signature: bytes) -> None:
                     r.size - window_size if r.size > window_size else 0,
                 )
             pending.final = final
+            pending.final_offset = final_at
+            _closing_sfmb(r, prev_end)
             return
         if base <= FIRST_RECORD + RECORD_HEADER:
             break

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from restoreplan.sources.bakfile import mtf
 from restoreplan.sources.bakfile.scin import parse_scin
 from restoreplan.sources.bakfile.sets import (
+    ESET_SET_NUMBER,
     MediaInfo,
     PendingSet,
     build_row,
+    eset_set_number,
     parse_raid,
     parse_sset,
     parse_volb_machine,
@@ -62,6 +64,7 @@ def read_mtf(r: ChunkCache, device: str) -> tuple[list[dict[str, object]], str |
     rows: list[dict[str, object]] = []
     media: MediaInfo | None = None
     pending: PendingSet | None = None
+    last_position = 0
     try:
         for block in mtf.iter_blocks(r):
             kind = block.kind
@@ -81,6 +84,12 @@ def read_mtf(r: ChunkCache, device: str) -> tuple[list[dict[str, object]], str |
                         block.offset,
                     )
                 pending = PendingSet(parse_sset(block))
+                if pending.sset.position <= last_position:
+                    raise FormatProblem(
+                        f"the set at position {pending.sset.position} follows the set at position "
+                        f"{last_position}: positions in one file must increase",
+                        block.offset + 62,
+                    )
             elif pending is None:
                 continue  # SFMB, the second ESET, ...
             elif kind == "VOLB":
@@ -92,8 +101,17 @@ def read_mtf(r: ChunkCache, device: str) -> tuple[list[dict[str, object]], str |
                     pending.first = scin
                 else:
                     pending.final = scin
+                    pending.final_offset = stream.data_offset
             elif kind == "ESET":
+                number = eset_set_number(block)
+                if number is not None and number != pending.sset.position:
+                    raise FormatProblem(
+                        f"the SSET block says position {pending.sset.position} but its end-of-set "
+                        f"(ESET) block says {number}: damaged header",
+                        block.offset + ESET_SET_NUMBER,
+                    )
                 rows.append(build_row(pending, media, device, compressed=False, file_size=r.size))
+                last_position = pending.sset.position
                 pending = None
         if pending is not None:
             raise FormatProblem(

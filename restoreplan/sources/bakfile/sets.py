@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 from restoreplan.sources.bakfile.mtf import Block
@@ -12,6 +12,11 @@ from restoreplan.sources.bakfile.source import FormatProblem
 
 SSET_MIN = 0x74  # fixed part up to the end of the BackupSetGUID at +0x64
 ESET_SET_NUMBER = 78
+MAX_FAMILIES = 64  # BACKUP ... TO at most 64 devices
+# The first (MSCI) and final (MSLS) SCIN copies were byte-identical on all 93 sample sets except
+# for these fields; every other field is read from both and must agree (a cheap integrity check,
+# since the MTF checksums cover only block and stream headers, not the SCIN record itself).
+SCIN_FINAL_ONLY = frozenset({"backup_finish_date", "backup_size"})
 
 ROW_KEYS: tuple[str, ...] = (
     "backup_set_uuid",
@@ -76,6 +81,7 @@ class PendingSet:
     machine_name: str | None = None
     first: Scin | None = None
     final: Scin | None = None
+    final_offset: int | None = None  # file offset of the final SCIN copy (for messages)
     notes: list[str] = field(default_factory=list)
 
 
@@ -84,6 +90,10 @@ def parse_raid(data: bytes, where: int) -> MediaInfo:
     if len(data) < 26:
         raise FormatProblem("RAID stream is too short", where)
     count, seq = struct.unpack_from("<H2xH", data, 20)
+    if not 1 <= count <= MAX_FAMILIES or not 1 <= seq <= count:
+        raise FormatProblem(
+            f"impossible media family numbers in the RAID stream: family {seq} of {count}", where
+        )
     return MediaInfo(guid_from(data, 0), count, seq)
 
 
@@ -160,19 +170,29 @@ def build_row(
             where,
         )
     first, s = pending.first, pending.final
-    if (first.backup_type, first.database_name, first.first_lsn) != (
-        s.backup_type,
-        s.database_name,
-        s.first_lsn,
-    ):
+    final_at = pending.final_offset if pending.final_offset is not None else where
+    differ = [
+        f.name
+        for f in fields(Scin)
+        if f.name not in SCIN_FINAL_ONLY and getattr(first, f.name) != getattr(s, f.name)
+    ]
+    if differ:
         raise FormatProblem(
-            f"the two metadata copies of the set at position {pending.sset.position} disagree",
-            where,
+            f"the two metadata copies (MSCI, MSLS) of the set at position "
+            f"{pending.sset.position} disagree on {', '.join(differ)}: the file is damaged",
+            final_at,
         )
     start: datetime | None = s.backup_start_date
     finish: datetime | None = s.backup_finish_date
     if start is None or finish is None:
-        raise FormatProblem("backup start or finish date is missing in the final metadata", where)
+        raise FormatProblem(
+            "backup start or finish date is missing in the final metadata", final_at
+        )
+    if finish < start:
+        raise FormatProblem(
+            f"backup finish date {finish} is before its start date {start}: damaged metadata",
+            final_at,
+        )
     if s.database_name is None:
         raise FormatProblem("the database name is missing in the metadata", where)
     first_fork, last_fork, fork_point = _fork_fields(s)

@@ -77,14 +77,30 @@ class ChunkCache:
         self.requests = 0
         self.size = int(src.size)
 
+    def _fetch(self, offset: int, length: int) -> bytes:
+        """One ranged read that must return exactly ``length`` bytes (OSError otherwise).
+
+        A source that returns more (a server that ignores the Range header and sends the whole
+        object) or fewer bytes (a file that shrank while being read) would otherwise be parsed at
+        the wrong offsets and misreported as a damaged or truncated backup.
+        """
+        data = self._src.read_range(offset, length)
+        self.bytes_read += len(data)
+        self.requests += 1
+        if len(data) != length:
+            raise OSError(
+                f"asked for {length} bytes at offset {offset} of a {self.size}-byte file, got "
+                f"{len(data)}: the file changed while being read, or the server ignored the range "
+                "request"
+            )
+        return bytes(data)
+
     def _get(self, index: int) -> bytes:
         data = self._cache.get(index)
         if data is None:
             start = index * self._chunk
             length = min(self._chunk, self.size - start)
-            data = self._src.read_range(start, length) if length > 0 else b""
-            self.bytes_read += len(data)
-            self.requests += 1
+            data = self._fetch(start, length) if length > 0 else b""
             if len(self._cache) >= self._max_chunks:
                 self._cache.pop(next(iter(self._cache)))
             self._cache[index] = data
@@ -124,7 +140,4 @@ class ChunkCache:
         length = max(0, min(length, self.size - offset))
         if length == 0:
             return b""
-        data = self._src.read_range(offset, length)
-        self.bytes_read += len(data)
-        self.requests += 1
-        return data
+        return self._fetch(offset, length)
