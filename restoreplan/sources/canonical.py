@@ -193,6 +193,8 @@ class SetBuilder:
         self._db_files: dict[str, list[DatabaseFile]] = {}
         self._built: list[BackupSet] | None = None
         self.rows_read = 0
+        # files a scan could not read, listed in its JSON output beside the sets: (file, why)
+        self.unreadable: list[tuple[str, str]] = []
         self._readers = readers()
         self._lsns = LsnColumns()
 

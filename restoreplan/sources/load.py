@@ -219,6 +219,7 @@ def _load(req: LoadRequest, progress: Progress | None, *, skim: bool = True) -> 
                 builder.add_database_files(uuid, dbf)
             marks.extend(res.marks)
             origins.append(f"msdb on {res.server}")
+    unreadable.extend(builder.unreadable)  # a scan's JSON read as history names what it could not read
     if req.backups:
         from restoreplan.sources import backup_files
 

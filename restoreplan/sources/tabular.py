@@ -304,7 +304,7 @@ def _read_json_array(
     if fmt == "msdb-json":
         if progress is not None:
             rows = _reporting(rows, builder, progress)
-        builder.add_mappings(rows, origin)
+        builder.add_mappings(_scanned_sets(rows, builder), origin)
     elif fmt == "dbatools-json":
         from restoreplan.sources import dbatools
 
@@ -313,6 +313,18 @@ def _read_json_array(
     else:
         raise InputError(f"{origin}: input format {fmt} does not match a JSON file")
     return fmt
+
+
+def _scanned_sets(rows: Iterator[dict[str, Any]], builder: SetBuilder) -> Iterator[dict[str, Any]]:
+    """The rows, less ``scan --format json``'s rows for files it could not read (an ``error``
+    and no backup set): those go to ``builder.unreadable``, so the command names them as it
+    does for ``--backups``, instead of refusing the file for a row that holds no backup."""
+    for row in rows:
+        error = row.get("error")
+        if error and row.get("backup_set_uuid") is None:
+            builder.unreadable.append((str(row.get("physical_device_name") or "?"), str(error)))
+            continue
+        yield row
 
 
 def _reporting(

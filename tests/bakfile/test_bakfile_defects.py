@@ -7,6 +7,7 @@ offset where it stopped making sense.
 
 from __future__ import annotations
 
+import json
 import struct
 import uuid
 from pathlib import Path
@@ -353,3 +354,25 @@ def test_repeated_position_in_one_file_is_refused() -> None:
     scan = read_backup_file(BytesSource(bytes(data)), "dup.bak")
     assert len(scan.sets) == 1 and scan.sets[0]["position"] == 1
     assert scan.error is not None and "position 1" in scan.error and "offset" in scan.error
+
+
+def test_scan_json_with_an_unreadable_file_reads_back_as_history(samples: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """`scan --format json` lists unreadable files as rows with an `error` and no backup set;
+    read back with --history they are named on stderr as skipped (as with --backups), and the
+    plan is made from the sets, instead of refusing the whole file for a row without a type."""
+    import shutil
+
+    from restoreplan.cli.main import main
+
+    folder = tmp_path / "b"
+    shutil.copytree(samples / "DoubleDiffing", folder)
+    (folder / "junk.bak").write_bytes(b"junk\n")
+    assert main(["scan", str(folder), "--format", "json"]) == 1
+    scan_json = tmp_path / "scan.json"
+    scan_json.write_text(capsys.readouterr().out, encoding="utf-8")
+    code = main(["plan", "--history", str(scan_json), "-d", "doublediff", "--latest", "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "skipped" in err and "junk.bak" in err
+    steps = json.loads(out)["steps"]
+    assert [s["action"] for s in steps] == ["restore_database", "restore_database", "recover"]
