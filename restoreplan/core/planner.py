@@ -498,7 +498,8 @@ def plan_lineage(lin: Lineage, target: RecoveryTarget, opts: PlanOptions, warnin
             raise NotRecoverable(f"{name}: nothing in the history is restorable", code="NOTHING_RESTORABLE")
         key = windows[-1].end
         rt = clock.from_key(key)
-        return _time_plan(lin, clock, target, rt, opts, warnings, stop=False)
+        return _latest_state(lin, clock, target, rt, _time_plan(lin, clock, target, rt, opts, warnings, stop=False),
+                             warnings)
     assert target.time is not None
     rt = clock.resolve(target.time)
     if rt.key > last_point:
@@ -608,6 +609,37 @@ def _time_plan(lin: Lineage, clock: Clock, target: RecoveryTarget, rt: ResolvedT
         + (": the latest commit at or before it" if stop else "")
     )
     return _build(lin, clock, target, rt, res.best, stop_clause, None, warnings, label, rt, stop_all=True)
+
+
+def _latest_state(lin: Lineage, clock: Clock, target: RecoveryTarget, rt: ResolvedTime, plan: Plan,
+                  warnings: list[str]) -> Plan:
+    """--latest is the newest state, not only the latest time: backups that end in the same
+    instant (a full and a differential or log finished within one tick of msdb's clock) reach one
+    time with different LSNs, and the fewest steps to that time can stop at the lower one. The plan
+    is taken on to the highest LSN that ends at that time, when a chain reaches it."""
+    key = rt.key
+    restored = [s.backup for s in plan.steps if s.backup is not None]
+    if not restored:
+        return plan
+    reached = restored[-1].last_lsn.value
+    later = sorted(
+        (b for b in lin.sets
+         if b.backup_set_uuid not in lin.unavailable and b.last_lsn.value > reached and not b.is_empty_log
+         and (lin.reach_key(b) if b.type is BackupType.LOG else lin.finish_key(b)) == key),
+        key=lambda b: b.last_lsn, reverse=True)
+    for b in later:
+        end = b.last_lsn.value
+        fork = b.last_recovery_fork_guid or b.first_recovery_fork_guid
+
+        def done(d: BackupSet, end: int = end, fork: str | None = fork) -> bool:
+            return d.last_lsn.value == end and forks_match(d.last_recovery_fork_guid or d.first_recovery_fork_guid, fork)
+
+        res = _search(lin, Goal(exact_end=end, fork=fork), lambda d: lin.finish_key(d) <= key, done)
+        if res.best is not None:
+            label = f"{rt.local_text} server-local" + (f" ({rt.utc_text})" if rt.utc_text else "")
+            return _build(lin, clock, target, rt, res.best, None, None, warnings,
+                          label + f": the newest state, LSN {end}, of the backups that end then", rt, stop_all=True)
+    return plan
 
 
 def live_fork(lin: Lineage) -> str | None:

@@ -511,3 +511,22 @@ def test_lsn_plans_across_recovery_forks_are_accepted_minimal_and_on_the_right_f
         return
     assert replay_lsn(p, n, fork) is None
     assert len(p.restore_steps) == best
+
+
+# -- --latest is the newest state, also when backups end in the same instant -----------------------
+def test_latest_takes_the_differential_that_finished_in_the_same_second_as_its_full():
+    """Real files (DoubleDiffing): a full and two differentials all finished at 11:26:31. The
+    fewest steps to that time is the full alone, which loses both differentials' changes."""
+    f = full("10:00", 100, 120)
+    d1 = diff("10:00", 130, 140, f)
+    d2 = diff("10:00", 140, 150, f)
+    p = plan_restore(history(f, d1, d2), "db", RecoveryTarget.latest(), PlanOptions(tail="never"))
+    assert [s.backup.backup_set_uuid for s in p.steps if s.backup] == [f.backup_set_uuid, d2.backup_set_uuid]
+
+
+def test_latest_takes_a_log_that_finished_in_the_same_instant_as_the_full():
+    f = full("10:00", 100, 120)
+    lg = log("10:00", 110, 150)
+    p = plan_restore(history(f, lg), "db", RecoveryTarget.latest(), PlanOptions(tail="never"))
+    assert [s.backup.backup_set_uuid for s in p.steps if s.backup] == [f.backup_set_uuid, lg.backup_set_uuid]
+    assert all(s.stop is None for s in p.steps)  # restored whole: --latest has no STOPAT
