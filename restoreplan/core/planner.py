@@ -498,8 +498,7 @@ def plan_lineage(lin: Lineage, target: RecoveryTarget, opts: PlanOptions, warnin
             raise NotRecoverable(f"{name}: nothing in the history is restorable", code="NOTHING_RESTORABLE")
         key = windows[-1].end
         rt = clock.from_key(key)
-        return _latest_state(lin, clock, target, rt, _time_plan(lin, clock, target, rt, opts, warnings, stop=False),
-                             warnings)
+        return _time_plan(lin, clock, target, rt, opts, warnings, stop=False)
     assert target.time is not None
     rt = clock.resolve(target.time)
     if rt.key > last_point:
@@ -608,25 +607,26 @@ def _time_plan(lin: Lineage, clock: Clock, target: RecoveryTarget, rt: ResolvedT
         f"{rt.local_text} server-local" + (f" ({rt.utc_text})" if rt.utc_text else "")
         + (": the latest commit at or before it" if stop else "")
     )
-    return _build(lin, clock, target, rt, res.best, stop_clause, None, warnings, label, rt, stop_all=True)
+    # _build adds the plan's own warnings to the list it is given: each plan gets its own copy
+    plan = _build(lin, clock, target, rt, res.best, stop_clause, None, list(warnings), label, rt, stop_all=True)
+    return _latest_state(lin, clock, target, rt, plan, warnings, stop=stop)
 
 
 def _latest_state(lin: Lineage, clock: Clock, target: RecoveryTarget, rt: ResolvedTime, plan: Plan,
-                  warnings: list[str]) -> Plan:
-    """--latest is the newest state, not only the latest time: backups that end in the same
-    instant (a full and a differential or log finished within one tick of msdb's clock) reach one
-    time with different LSNs, and the fewest steps to that time can stop at the lower one. The plan
-    is taken on to the highest LSN that ends at that time, when a chain reaches it."""
+                  warnings: list[str], *, stop: bool = False) -> Plan:
+    """The newest state at a time, not only a plan that reaches the time: backups that end in the
+    same instant (a full and a differential or log finished within one tick of the clock; backup
+    headers keep whole seconds) reach one time with different LSNs, and the fewest steps to that
+    time can stop at the lower one, leaving out commits made by then. The plan is taken on to the
+    highest LSN that ends at that time, when a chain reaches it (``stop``: with STOPAT)."""
     key = rt.key
     restored = [s.backup for s in plan.steps if s.backup is not None]
-    if not restored:
+    if not restored or any(s.is_tail for s in plan.steps):
         return plan
     reached = restored[-1].last_lsn.value
-    later = sorted(
-        (b for b in lin.sets
-         if b.backup_set_uuid not in lin.unavailable and b.last_lsn.value > reached and not b.is_empty_log
-         and (lin.reach_key(b) if b.type is BackupType.LOG else lin.finish_key(b)) == key),
-        key=lambda b: b.last_lsn, reverse=True)
+    keys, ends = lin.memo("ends_by_time", lambda: _ends_by_time(lin))
+    lo, hi = bisect.bisect_left(keys, key), bisect.bisect_right(keys, key)
+    later = sorted((b for b in ends[lo:hi] if b.last_lsn.value > reached), key=lambda b: b.last_lsn, reverse=True)
     for b in later:
         end = b.last_lsn.value
         fork = b.last_recovery_fork_guid or b.first_recovery_fork_guid
@@ -637,9 +637,19 @@ def _latest_state(lin: Lineage, clock: Clock, target: RecoveryTarget, rt: Resolv
         res = _search(lin, Goal(exact_end=end, fork=fork), lambda d: lin.finish_key(d) <= key, done)
         if res.best is not None:
             label = f"{rt.local_text} server-local" + (f" ({rt.utc_text})" if rt.utc_text else "")
-            return _build(lin, clock, target, rt, res.best, None, None, warnings,
+            stop_clause = Stop(StopKind.STOPAT, rt.local_text, utc=rt.utc_text) if stop else None
+            return _build(lin, clock, target, rt, res.best, stop_clause, None, list(warnings),
                           label + f": the newest state, LSN {end}, of the backups that end then", rt, stop_all=True)
     return plan
+
+
+def _ends_by_time(lin: Lineage) -> tuple[list[datetime], list[BackupSet]]:
+    """The usable backups by the time they end (a log's reach, a data backup's finish)."""
+    ends = sorted(
+        ((lin.reach_key(b) if b.type is BackupType.LOG else lin.finish_key(b), b) for b in lin.sets
+         if b.backup_set_uuid not in lin.unavailable and not b.is_empty_log),
+        key=lambda e: e[0])
+    return [e[0] for e in ends], [e[1] for e in ends]
 
 
 def live_fork(lin: Lineage) -> str | None:

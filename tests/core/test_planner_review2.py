@@ -530,3 +530,17 @@ def test_latest_takes_a_log_that_finished_in_the_same_instant_as_the_full():
     p = plan_restore(history(f, lg), "db", RecoveryTarget.latest(), PlanOptions(tail="never"))
     assert [s.backup.backup_set_uuid for s in p.steps if s.backup] == [f.backup_set_uuid, lg.backup_set_uuid]
     assert all(s.stop is None for s in p.steps)  # restored whole: --latest has no STOPAT
+
+
+def test_a_time_at_which_a_full_and_a_differential_both_finished_takes_the_differential():
+    """--at T where the full and a differential both end at T: every commit of the differential was
+    made by T, so the state at T includes it (the full alone would leave them out)."""
+    f = full("10:00", 100, 120, is_copy_only=False)
+    d = diff("10:00", 130, 140, f)
+    lg = log("10:30", 110, 200)
+    p = plan_restore(history(f, d, lg), "db", RecoveryTarget.at(when("10:00")), PlanOptions(tail="never"))
+    assert [s.backup.backup_set_uuid for s in p.steps if s.backup] == [f.backup_set_uuid, d.backup_set_uuid]
+    # one minute later the log is needed, with STOPAT, and the fewest steps skip the differential
+    p = plan_restore(history(f, d, lg), "db", RecoveryTarget.at(when("10:01")), PlanOptions(tail="never"))
+    assert [s.backup.backup_set_uuid for s in p.steps if s.backup] == [f.backup_set_uuid, lg.backup_set_uuid]
+    assert p.steps[1].stop is not None and p.steps[1].stop.kind is StopKind.STOPAT
