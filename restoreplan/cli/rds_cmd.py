@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from datetime import UTC, datetime
 
@@ -59,15 +60,14 @@ def _offset_minutes(text: str | None) -> int:
         return 0
     s = text.strip()
     bad = UsageError(f"--instance-offset {text!r}: use minutes or +HH:MM, between -12:00 and +14:00")
-    if s.lstrip("+-").isdigit():
+    if re.fullmatch(r"[+-]?\d+", s):
         minutes = int(s)
     else:
-        sign = -1 if s.startswith("-") else 1
-        hh, _, mm = s.lstrip("+-").partition(":")
-        try:
-            h, m = int(hh), int(mm or 0)
-        except ValueError:
-            raise bad from None
+        m_ = re.fullmatch(r"([+-]?)(\d{1,2}):(\d{2})", s)
+        if not m_:
+            raise bad
+        sign = -1 if m_.group(1) == "-" else 1
+        h, m = int(m_.group(2)), int(m_.group(3))
         if not 0 <= m < 60:
             raise bad
         minutes = sign * (h * 60 + m)

@@ -26,6 +26,8 @@ from restoreplan.sources import values as v
 from restoreplan.sources.tabular import read_records
 
 COPY_WINDOW = timedelta(days=7)  # only the last 7 days are listable/copyable (D.5)
+_EARLIEST, _LATEST = datetime(2000, 1, 1), datetime(9000, 1, 1)  # keeps window and offset arithmetic in range
+_UNIX = datetime(1970, 1, 1)
 _NS = uuid.UUID("6f2b8f5e-2d57-4e0c-9f49-5d1c1f0e7a11")  # backup_set_uuid namespace for tlog copies
 _TLOG_KEY = re.compile(
     r"(?:^|/)(?P<db_id>\d+)\.(?P<guid>[0-9A-Fa-f-]{36})/(?P=db_id)\.(?P=guid)\.(?P<seq>\d+)\.(?P<epoch>\d+)$"
@@ -149,6 +151,8 @@ def parse_manifest(records: Iterable[Mapping[str, Any]], origin: str) -> list[Tl
             assert epoch is not None and db_id is not None and seq is not None and when is not None and guid
             if when.tzinfo is not None:
                 when = when.astimezone(UTC).replace(tzinfo=None)
+            if not _EARLIEST <= when <= _LATEST:
+                raise InputError(f"{where}: backup_file_time_utc {when:%Y-%m-%d %H:%M:%S} is not a plausible time")
             out.append(TlogEntry(
                 db_name=v.text(_key(row, "db_name")) or "",
                 db_id=db_id, family_guid=guid, seq_id=seq, epoch=epoch, time_utc=when,
@@ -206,6 +210,21 @@ class TlogReport:
         }
 
 
+def _identity(e: TlogEntry) -> tuple[object, ...]:
+    return (e.family_guid, e.seq_id, e.epoch, e.starting_lsn, e.ending_lsn, e.time_utc)
+
+
+def unique_entries(entries: Iterable[TlogEntry]) -> list[TlogEntry]:
+    """The entries without exact repeats (a manifest exported twice into one file), by family then seq."""
+    seen: set[tuple[object, ...]] = set()
+    out = []
+    for e in entries:
+        if _identity(e) not in seen:
+            seen.add(_identity(e))
+            out.append(e)
+    return sorted(out, key=lambda e: (e.family_guid, e.seq_id, e.epoch))
+
+
 def check_tlogs(entries: Sequence[TlogEntry], *, as_of: datetime | None = None,
                 objects: Sequence[TlogKey] | None = None, soon: timedelta = timedelta(days=1)) -> TlogReport:
     """LSN continuity between consecutive sequence ids, is_log_chain_broken, errors, the 7-day window.
@@ -213,6 +232,7 @@ def check_tlogs(entries: Sequence[TlogEntry], *, as_of: datetime | None = None,
     ``as_of`` is naive UTC (default: now). ``objects`` are the copied objects when listed.
     """
     now = as_of or datetime.now(UTC).replace(tzinfo=None)
+    entries = unique_entries(entries)
     findings: list[Finding] = []
     by_family: dict[str, list[TlogEntry]] = {}
     for e in entries:
@@ -223,6 +243,12 @@ def check_tlogs(entries: Sequence[TlogEntry], *, as_of: datetime | None = None,
     for fam in by_family.values():
         fam.sort(key=lambda e: e.seq_id)
         for prev, cur in zip(fam, fam[1:], strict=False):
+            if cur.seq_id == prev.seq_id:
+                findings.append(Finding("DUPLICATE_SEQ", f"seq {cur.seq_id} is listed twice with different values "
+                                        f"(epoch {prev.epoch} / {cur.epoch}, LSNs {prev.starting_lsn}-{prev.ending_lsn} "
+                                        f"/ {cur.starting_lsn}-{cur.ending_lsn}): export the manifest again",
+                                        cur.seq_id))
+                continue
             if cur.seq_id != prev.seq_id + 1:
                 findings.append(Finding("SEQ_GAP", f"sequence ids {prev.seq_id} -> {cur.seq_id}: "
                                         f"{cur.seq_id - prev.seq_id - 1} log backup(s) missing from the manifest",
@@ -235,6 +261,12 @@ def check_tlogs(entries: Sequence[TlogEntry], *, as_of: datetime | None = None,
                 findings.append(Finding("TIME_ORDER", f"seq {cur.seq_id} is older than seq {prev.seq_id}",
                                         cur.seq_id, "warning"))
     for e in entries:
+        drift = (e.time_utc - _UNIX).total_seconds() - e.epoch
+        if abs(drift) >= 1:
+            findings.append(Finding("TIME_MISMATCH", f"seq {e.seq_id}: backup_file_time_utc "
+                                    f"{e.time_utc:%Y-%m-%d %H:%M:%S} is {drift / 3600:+.2f} h from backup_file_epoch "
+                                    f"{e.epoch} (was the time exported in local time?); the epoch is the UTC truth",
+                                    e.seq_id, "warning"))
         if e.is_log_chain_broken:
             findings.append(Finding("CHAIN_BROKEN", f"seq {e.seq_id}: is_log_chain_broken = 1 (the chain breaks "
                                     "between it and the previous file; rds_tlog_backup_copy_to_S3 copies it anyway)",
@@ -289,7 +321,7 @@ def tlog_rows(entries: Sequence[TlogEntry], *, prefix_arn: str, database_name: s
     shift = timedelta(minutes=utc_offset_minutes)
     rows: list[dict[str, Any]] = []
     prev: dict[str, TlogEntry] = {}
-    for e in sorted(entries, key=lambda x: (x.family_guid, x.seq_id)):
+    for e in unique_entries(entries):
         before = prev.get(e.family_guid)
         prev[e.family_guid] = e
         obj = keys.get((e.family_guid, e.seq_id, e.epoch))

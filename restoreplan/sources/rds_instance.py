@@ -43,6 +43,48 @@ def _z(dt: datetime | None) -> str | None:
     return None if dt is None else dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _z_ms(dt: datetime) -> str:
+    """UTC text for --restore-time: milliseconds (floored) when T has a fraction of a second.
+
+    Dropping the fraction would move T earlier, below an EarliestRestorableTime that has one.
+    """
+    if dt.microsecond == 0:
+        return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+def _items(value: Any, key: str, what: str) -> list[dict[str, Any]]:
+    """The list under ``key`` of a describe-... output (or the list itself); every item an object."""
+    items = value.get(key, []) if isinstance(value, dict) else value
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise InputError(f"the {what} JSON: {key} is not a list of objects", hint=f"aws rds {what} --output json")
+    return items
+
+
+def _retention_days(instance: dict[str, Any]) -> int:
+    raw = instance.get("BackupRetentionPeriod")
+    if raw is None or raw == "":
+        return 0
+    try:
+        days = int(raw)
+    except (TypeError, ValueError):
+        raise InputError(f"the describe-db-instances JSON: BackupRetentionPeriod {raw!r} is not a number of days") from None
+    if not 0 <= days <= 35:
+        raise InputError(f"the describe-db-instances JSON: BackupRetentionPeriod {days} is not 0-35 days")
+    return days
+
+
+def _same_incarnation(instance: dict[str, Any], item: dict[str, Any]) -> bool:
+    """False when both name a DbiResourceId and they differ (an older instance of the same identifier)."""
+    mine, theirs = instance.get("DbiResourceId"), item.get("DbiResourceId")
+    return not (mine and theirs and str(mine).lower() != str(theirs).lower())
+
+
+def _snapshot_time(s: dict[str, Any]) -> datetime | None:
+    """When the snapshot's data is from: OriginalSnapshotCreateTime (kept by copies), else SnapshotCreateTime."""
+    return _utc(s.get("OriginalSnapshotCreateTime")) or _utc(s.get("SnapshotCreateTime"))
+
+
 def load_json_file(path: str) -> Any:
     try:
         return json.loads(Path(path).read_text(encoding="utf-8-sig"))
@@ -91,21 +133,26 @@ def pick_instance(describe: Any, instance_id: str | None) -> dict[str, Any]:
 def _snapshots(snapshots: Any) -> list[dict[str, Any]]:
     if snapshots is None:
         return []
-    if isinstance(snapshots, dict):
-        return list(snapshots.get("DBSnapshots", []))
-    if isinstance(snapshots, list):
-        return [s for s in snapshots if isinstance(s, dict)]
-    raise InputError("the describe-db-snapshots JSON has no DBSnapshots")
+    if not isinstance(snapshots, dict | list):
+        raise InputError("the describe-db-snapshots JSON has no DBSnapshots")
+    return list(_items(snapshots, "DBSnapshots", "describe-db-snapshots"))
 
 
-def _restore_window(automated: Any, instance_id: str) -> tuple[datetime | None, datetime | None]:
+def _restore_window(automated: Any, instance: dict[str, Any]) -> tuple[datetime | None, datetime | None]:
+    """The RestoreWindow of this instance's own automated backups (not a retained one of an older
+    instance that had the same identifier: DbiResourceId decides; an active one wins)."""
     if not automated:
         return None, None
-    items = automated.get("DBInstanceAutomatedBackups", []) if isinstance(automated, dict) else automated
-    for a in items:
-        if str(a.get("DBInstanceIdentifier", "")).lower() == instance_id.lower() and a.get("RestoreWindow"):
-            w = a["RestoreWindow"]
-            return _utc(w.get("EarliestTime")), _utc(w.get("LatestTime"))
+    instance_id = str(instance.get("DBInstanceIdentifier", ""))
+    items = _items(automated, "DBInstanceAutomatedBackups", "describe-db-instance-automated-backups")
+    mine = [a for a in items if str(a.get("DBInstanceIdentifier", "")).lower() == instance_id.lower()
+            and a.get("RestoreWindow") and _same_incarnation(instance, a)]
+    mine.sort(key=lambda a: str(a.get("Status", "")).lower() != "active")
+    for a in mine:
+        w = a["RestoreWindow"]
+        if not isinstance(w, dict):
+            raise InputError("the describe-db-instance-automated-backups JSON: RestoreWindow is not an object")
+        return _utc(w.get("EarliestTime")), _utc(w.get("LatestTime"))
     return None, None
 
 
@@ -124,16 +171,16 @@ class Window:
 def restore_window(instance: dict[str, Any], snapshots: Any = None, automated: Any = None) -> Window:
     """EarliestRestorableTime (RestoreWindow, else the oldest automated snapshot, else latest − retention)."""
     ident = str(instance.get("DBInstanceIdentifier", ""))
-    early, late = _restore_window(automated, ident)
+    early, late = _restore_window(automated, instance)
     latest = late or _utc(instance.get("LatestRestorableTime"))
     if early is not None:
         return Window(early, latest, "RestoreWindow")
-    retention = int(instance.get("BackupRetentionPeriod") or 0)
+    retention = _retention_days(instance)
     if retention == 0:
         return Window(None, None, "automated backups disabled (BackupRetentionPeriod 0)")
     autos = [_utc(s.get("SnapshotCreateTime")) for s in _snapshots(snapshots)
              if str(s.get("SnapshotType", "")).lower() == "automated" and s.get("Status", "available") == "available"
-             and str(s.get("DBInstanceIdentifier", ident)).lower() == ident.lower()]
+             and str(s.get("DBInstanceIdentifier", ident)).lower() == ident.lower() and _same_incarnation(instance, s)]
     autos_known = [a for a in autos if a is not None]
     if autos_known:
         return Window(min(autos_known), latest, "oldest automated snapshot")
@@ -160,7 +207,7 @@ def instance_summary(describe_json: Any, snapshots_json: Any = None, automated_j
         "engine": inst.get("Engine"),
         "engine_version": inst.get("EngineVersion"),
         "region": _region_of(inst),
-        "backup_retention_days": int(inst.get("BackupRetentionPeriod") or 0),
+        "backup_retention_days": _retention_days(inst),
         "preferred_backup_window": inst.get("PreferredBackupWindow"),
         "preferred_maintenance_window": inst.get("PreferredMaintenanceWindow"),
         "multi_az": bool(inst.get("MultiAZ")),
@@ -221,12 +268,15 @@ def check_identifier(name: str) -> None:
 def decide_pitr(describe_json: Any, snapshots_json: Any, instance_id: str | None, at: datetime,
                 target_instance: str | None = None, automated_json: Any = None,
                 region: str | None = None) -> PitrDecision:
-    """PITR when T is in [earliest, latest]; else the newest available snapshot taken at or before T."""
+    """PITR when T is in [earliest, latest]; after the window, PITR to LatestRestorableTime unless a
+    snapshot was taken after it (and at or before T); before the window, the newest available
+    snapshot taken at or before T."""
     at_utc = _utc(at)
     assert at_utc is not None
     inst = pick_instance(describe_json, instance_id)
     ident = str(inst["DBInstanceIdentifier"])
-    target = target_instance or f"{ident}-restored-{at_utc:%Y%m%d%H%M}"[:63].rstrip("-")
+    suffix = f"-restored-{at_utc:%Y%m%d%H%M}"
+    target = target_instance or ident[:63 - len(suffix)].rstrip("-") + suffix
     check_identifier(target)
     if target.lower() == ident.lower():
         raise UsageError("the target instance must be new: PITR and snapshot restores always create a new instance",
@@ -236,29 +286,41 @@ def decide_pitr(describe_json: Any, snapshots_json: Any, instance_id: str | None
     tail = ["--region", region] if region else []
     if win.contains(at_utc):
         argv = ("aws", "rds", "restore-db-instance-to-point-in-time", "--source-db-instance-identifier", ident,
-                "--target-db-instance-identifier", target, "--restore-time", _z(at_utc) or "", *tail)
-        reason = (f"{_z(at_utc)} is inside the restorable window [{_z(win.earliest)}, {_z(win.latest)}] "
+                "--target-db-instance-identifier", target, "--restore-time", _z_ms(at_utc), *tail)
+        reason = (f"{_z_ms(at_utc)} is inside the restorable window [{_z(win.earliest)}, {_z(win.latest)}] "
                   f"(earliest from {win.earliest_source})")
         return PitrDecision(ident, at_utc, "pitr", win, argv, reason)
     if win.latest is not None and at_utc > win.latest:
-        why = f"{_z(at_utc)} is after LatestRestorableTime {_z(win.latest)} (logs reach S3 every 5 minutes)"
+        why = f"{_z_ms(at_utc)} is after LatestRestorableTime {_z_ms(win.latest)} (logs reach S3 every 5 minutes)"
     elif win.earliest is not None:
-        why = f"{_z(at_utc)} is before the earliest restorable time {_z(win.earliest)} ({win.earliest_source})"
+        why = f"{_z_ms(at_utc)} is before the earliest restorable time {_z_ms(win.earliest)} ({win.earliest_source})"
     else:
         why = f"the instance has no point-in-time window ({win.earliest_source})"
+    created = _utc(inst.get("InstanceCreateTime"))
     snaps = []
     for s in _snapshots(snapshots_json):
         if str(s.get("DBInstanceIdentifier", ident)).lower() != ident.lower():
             continue
-        if s.get("Status", "available") != "available":
+        if s.get("Status", "available") != "available" or not str(s.get("DBSnapshotIdentifier") or "").strip():
             continue
-        t = _utc(s.get("SnapshotCreateTime"))
+        if not _same_incarnation(inst, s) and (created is None or at_utc >= created):
+            continue  # an older instance of the same name: not this instance's data at T
+        t = _snapshot_time(s)
         if t is not None and t <= at_utc:
             snaps.append((t, str(s.get("DBSnapshotIdentifier")), s))
-    if not snaps:
+    newest = max(snaps, key=lambda x: x[0]) if snaps else None
+    if win.latest is not None and at_utc > win.latest and (newest is None or newest[0] <= win.latest):
+        # after the window, with no snapshot newer than its end: the point nearest before T is
+        # LatestRestorableTime itself (minutes of loss), not an older snapshot (days)
+        argv = ("aws", "rds", "restore-db-instance-to-point-in-time", "--source-db-instance-identifier", ident,
+                "--target-db-instance-identifier", target, "--restore-time", _z_ms(win.latest), *tail)
+        reason = (f"TARGET CHANGED: {why}; restoring to LatestRestorableTime {_z_ms(win.latest)}, the nearest "
+                  "restorable point before it (a later point becomes restorable as logs reach S3: run again)")
+        return PitrDecision(ident, at_utc, "pitr", win, argv, reason)
+    if newest is None:
         raise NotRecoverable(f"{why}, and no available snapshot of {ident} was taken at or before it",
                              hint="choose a time inside the window", code="RDS_NO_SNAPSHOT")
-    t, snap_id, _ = max(snaps, key=lambda x: x[0])
+    t, snap_id, _ = newest
     argv = ("aws", "rds", "restore-db-instance-from-db-snapshot", "--db-instance-identifier", target,
             "--db-snapshot-identifier", snap_id, *tail)
     reason = f"{why}; the newest snapshot before it is {snap_id} taken {_z(t)} (changes after it are lost)"

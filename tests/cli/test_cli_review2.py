@@ -125,7 +125,7 @@ def test_rds_tlog_row_options_without_emit_rows_are_refused(tmp_path: Path, caps
         assert "--emit-rows" in err
 
 
-@pytest.mark.parametrize("offset", ["99:99", "+1000000", "+15:00", "1:75"])
+@pytest.mark.parametrize("offset", ["99:99", "+1000000", "+15:00", "1:75", "+-5", "5:3", "--5"])
 def test_rds_tlog_instance_offset_out_of_range(tmp_path: Path, capsys, offset: str) -> None:
     manifest = _manifest(tmp_path)
     code, out, err = run(capsys, "rds-tlog", "--manifest", manifest, "--prefix-arn", "arn:aws:s3:::b/p",

@@ -51,9 +51,11 @@ def test_outside_window_uses_newest_snapshot_before() -> None:
     assert d2.snapshot_id == "pre release 'v2'"
     assert "'pre release '\"'\"'v2'\"'\"''" in d2.command  # shlex.quote
     assert shlex.split(d2.command)[6] == "pre release 'v2'"
+    # after the window with no newer snapshot: PITR to LatestRestorableTime (minutes lost), not
+    # the week-old snapshot (days lost)
     d3 = ri.decide_pitr(DESCRIBE, SNAPS, "prod-sql", datetime(2026, 11, 19), "new-copy")
-    assert d3.method == "snapshot" and "after LatestRestorableTime" in d3.reason
-    assert d3.snapshot_id == "rds:prod-sql-2026-11-12-03-05"
+    assert d3.method == "pitr" and "after LatestRestorableTime" in d3.reason and "TARGET CHANGED" in d3.reason
+    assert d3.snapshot_id is None and "--restore-time" in d3.command
 
 
 def test_no_snapshot_before_is_not_recoverable() -> None:

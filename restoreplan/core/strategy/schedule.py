@@ -27,6 +27,7 @@ DAY = timedelta(days=1)
 WEEK = timedelta(days=7)
 MIN_INTERVAL = timedelta(minutes=1)
 MAX_INTERVAL = timedelta(days=92)
+MAX_DURATION = timedelta(days=36500)  # a retention window or any other --duration: at most 100 years
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _LONG_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -136,6 +137,8 @@ def parse_duration(text: str, what: str = "duration") -> timedelta:
         raise UsageError(f"cannot read {text!r} as a {what}", hint="use e.g. 90m, 36h, 7d or 2w")
     value = float(m.group(1))
     unit = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}[m.group(2)]
+    if value * unit > MAX_DURATION.total_seconds():
+        raise UsageError(f"the {what} {text!r} is too long", hint="at most 100 years (36500d)")
     result = timedelta(seconds=round(value * unit))
     if result <= timedelta(0):
         raise UsageError(f"the {what} {text!r} must be positive")

@@ -21,11 +21,12 @@ Model (docs/strategy.md states it in full):
 from __future__ import annotations
 
 import bisect
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from restoreplan.core.errors import UsageError
-from restoreplan.core.strategy.schedule import DAY, EPOCH, WEEK, Schedule
+from restoreplan.core.strategy.schedule import DAY, EPOCH, MAX_DURATION, WEEK, Schedule
 
 HOUR = timedelta(hours=1)
 MAX_EVENTS = 3_000_000
@@ -118,14 +119,25 @@ def _events(schedule: Schedule, end: datetime) -> list[tuple[datetime, int]]:
 
 
 def period_of(schedule: Schedule) -> timedelta:
+    """A week (four when an interval does not divide a week), as many as it takes to hold at least one
+    whole full cycle and one whole differential cycle: the worst point (just before a full) is in it."""
     cads = [c for c in (schedule.full, schedule.diff, schedule.log) if c is not None]
-    return WEEK if all(c.divides_week() for c in cads) else 4 * WEEK
+    base = WEEK if all(c.divides_week() for c in cads) else 4 * WEEK
+    cycle = max(c.longest_gap for c in (schedule.full, schedule.diff) if c is not None)
+    return base * max(1, -(-cycle // base))
 
 
 def simulate(schedule: Schedule, workload: Workload, retention: timedelta) -> Outcome:
     """Steady-state storage, restore steps/bytes/time and RPO of ``schedule`` (see module doc)."""
     if retention <= timedelta(0):
         raise UsageError("the retention window must be positive")
+    if retention > MAX_DURATION:
+        raise UsageError(f"the retention window ({retention.days} days) is too long to simulate",
+                         hint="at most 100 years (36500d)")
+    numbers = (workload.database_bytes, workload.change_rate, workload.log_bytes_per_hour, workload.step_seconds,
+               workload.restore_rate or 0.0)
+    if not all(math.isfinite(x) and x >= 0 for x in numbers):
+        raise UsageError("the simulated database needs finite, non-negative sizes, rates and step costs")
     period = period_of(schedule)
     start = EPOCH + retention + schedule.full.longest_gap + DAY
     stop = start + period
@@ -205,6 +217,9 @@ def simulate(schedule: Schedule, workload: Workload, retention: timedelta) -> Ou
             written += disk
             counts[(_FULL, _DIFF, _LOG).index(kind)] += 1
 
+    if not math.isfinite(worst[2]) or not math.isfinite(secs_area):
+        raise UsageError("the restore time estimate is too large to compute",
+                         hint="check --restore-rate and --step-seconds")
     peak, average = _storage(fulls, diffs, logs, retention, start, stop)
     scale = WEEK / period
     avg_steps = steps_area / weight_total if weight_total else float(worst[0])
