@@ -151,8 +151,9 @@ def check_names(columns: Sequence[str], origin: str) -> list[str]:
     """The column names in lower case (SQL Server compares them case-insensitively); a name
     given twice is refused, since either could be the one meant."""
     low = [str(c).strip().lower() for c in columns]
-    if len(set(low)) != len(low):
-        counts = Counter(low)
+    named = [c for c in low if c]  # columns without a name (trailing delimiters) name nothing
+    if len(set(named)) != len(named):
+        counts = Counter(named)
         twice = [c for c in counts if counts[c] > 1]
         raise InputError(
             f"{origin}: column(s) named more than once: {', '.join(twice)}",

@@ -112,7 +112,15 @@ def parse_size(raw: object) -> int | None:
         return raw
     if isinstance(raw, Decimal):
         return int(raw)
-    s = str(raw).strip().replace(",", "")
+    s = str(raw).strip()
+    if "," in s:  # "1,5 GB" is 1.5 GB in a de-DE Size text, "1,024" is 1024 bytes in en-US
+        grouped = re.match(r"^(\d{1,3}(?:,\d{3})+)(\s*(?:B|bytes?))?$", s, re.IGNORECASE)
+        if grouped is None:
+            raise CellProblem(
+                f"not a size: {raw!r} (a comma is a decimal point in some cultures and a "
+                "thousands separator in others; export the size in bytes)"
+            )
+        s = grouped.group(1).replace(",", "")
     m = re.match(r"^(\d+(?:\.\d+)?)\s*([KMGTP]?B|bytes?)?$", s, re.IGNORECASE)
     if not m:
         raise CellProblem(f"not a size: {raw!r}")
@@ -400,8 +408,9 @@ def to_canonical(
             hint="pass --input-format or export with the HEADERONLY column names",
         )
     low = [c.strip().lower() for c in columns]
-    if len(set(low)) != len(low):
-        twice = sorted({c for c in low if low.count(c) > 1})
+    named = [c for c in low if c]  # columns without a name (trailing delimiters) name nothing
+    if len(set(named)) != len(named):
+        twice = sorted({c for c in named if named.count(c) > 1})
         raise InputError(
             f"{origin}: column(s) named more than once: {', '.join(twice)}",
             hint="column names are compared case-insensitively; keep one of each",

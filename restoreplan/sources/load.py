@@ -58,9 +58,22 @@ def sample_marks_path() -> str:
     return str(resources.files("restoreplan") / "data" / "sample_marks.csv")
 
 
-def _marks(records: list[dict[str, Any]], origin: str) -> list[LogMark]:
+def _lowered(records: list[dict[str, Any]], origin: str) -> list[dict[str, Any]]:
+    """The records keyed by lower-case column names (msdb compares names case-insensitively;
+    a name given twice in any case is refused)."""
     out = []
     for row_no, r in enumerate(records, start=2):
+        names = [str(k).strip().lower() for k in r]
+        if len(set(names)) != len(names):
+            raise InputError(f"{origin}, row {row_no}: a column is named twice (column names are "
+                             "compared case-insensitively)")
+        out.append(dict(zip(names, r.values(), strict=True)))
+    return out
+
+
+def _marks(records: list[dict[str, Any]], origin: str) -> list[LogMark]:
+    out = []
+    for row_no, r in enumerate(_lowered(records, origin), start=2):
         try:
             lsn = v.text(r.get("lsn"))
             name, mark_name = v.text(r.get("database_name")), v.text(r.get("mark_name"))
@@ -86,7 +99,7 @@ def _marks(records: list[dict[str, Any]], origin: str) -> list[LogMark]:
 
 def _database_files(records: list[dict[str, Any]], origin: str) -> dict[str, list[DatabaseFile]]:
     out: dict[str, list[DatabaseFile]] = {}
-    for row_no, r in enumerate(records, start=2):
+    for row_no, r in enumerate(_lowered(records, origin), start=2):
         try:
             uuid = v.parse_guid(r.get("backup_set_uuid"))
         except v.ValueProblem as exc:

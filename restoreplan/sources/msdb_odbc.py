@@ -40,7 +40,10 @@ ENV_PWD = "RESTOREPLAN_MSDB_PWD"
 
 _SECRET_KEYS = ("pwd", "password")
 _SECRET_RE = re.compile(
-    r"(?i)(?P<key>(?:^|;)\s*(?:pwd|password)\s*=\s*)(?P<val>\{(?:[^}]|\}\})*\}?|[^;]*)"
+    r"(?i)(?P<key>(?:^|;)\s*(?:pwd|password)\s*=\s*)"
+    r"(?P<val>\{(?:[^}]|\}\})*\}?[^;]*"  # {braced; value}, and anything before the next ;
+    r"|\"(?:[^\"]|\"\")*\"?[^;]*|'(?:[^']|'')*'?[^;]*"  # "quoted" / 'quoted' (SqlClient style)
+    r"|[^;]*)"
 )
 _ODBC_PREFIX = re.compile(r"^(\[[^\]]*\])+\s*")
 _SQL_ATTR_ACCESS_MODE = 101

@@ -131,10 +131,29 @@ def _filters(
     dialect: str,
     time_column: str = "bs.backup_finish_date",
     database_column: str = "bs.database_name",
+    lineage_of: str | None = None,
+    names_in: str | None = None,
 ) -> tuple[str, Params]:
+    """``lineage_of``: the backupset table, when it has family_guid. ``--database`` then also
+    keeps the rows of the lineages that ever carried the name (a renamed database's older
+    backups, as the builder keeps them for history files); with ``names_in`` the rows whose
+    database_name is any name those lineages carried (marks)."""
     where: list[str] = []
     params: Params = []
-    if database is not None:
+    if database is not None and lineage_of is not None:
+        families = (
+            f"SELECT n.family_guid FROM {lineage_of} n "
+            "WHERE n.database_name = ? AND n.family_guid IS NOT NULL"
+        )
+        if names_in is None:
+            where.append(f"({database_column} = ? OR bs.family_guid IN ({families}))")
+        else:
+            where.append(
+                f"({database_column} = ? OR {database_column} IN (SELECT b.database_name "
+                f"FROM {names_in} b WHERE b.family_guid IN ({families})))"
+            )
+        params += [database, database]
+    elif database is not None:
         where.append(f"{database_column} = ?")
         params.append(database)
     if since is not None:
@@ -172,7 +191,8 @@ def build_query(
     select = ",\n  ".join(_expr(name, alias, dialect) for name, alias in cols)
     bs, bmf, bms = (table_name(TABLES[a], schema, catalog) for a in ("bs", "bmf", "bms"))
     where, params = _filters(
-        database=database, since=since, server_name=server_name, dialect=dialect
+        database=database, since=since, server_name=server_name, dialect=dialect,
+        lineage_of=bs if _has(available, "bs", "family_guid") else None,
     )
     order = ", ".join(f"{a}.{c}" for a, c in _ORDER if _has(available, a, c))
     sql = (
@@ -200,7 +220,8 @@ def build_backupfile_query(
     _check_dialect(dialect)
     bs, bf = (table_name(t, schema, catalog) for t in ("backupset", "backupfile"))
     where, params = _filters(
-        database=database, since=since, server_name=server_name, dialect=dialect
+        database=database, since=since, server_name=server_name, dialect=dialect,
+        lineage_of=bs if _has(available, "bs", "family_guid") else None,
     )
     if _has(available, "backupfile", "state"):  # 8 = DROPPED (restore-rules A.4)
         where = (where + "  AND " if where else "WHERE ") + "(bf.state IS NULL OR bf.state <> 8)\n"
@@ -233,6 +254,7 @@ def build_logmark_query(
     """logmarkhistory rows (STOPATMARK targets), LSN as text."""
     _check_dialect(dialect)
     lm = table_name("logmarkhistory", schema, catalog)
+    bs = table_name("backupset", schema, catalog)
     description = (
         "lm.description"
         if _has(available, "logmarkhistory", "description")
@@ -245,6 +267,8 @@ def build_logmark_query(
         dialect=dialect,
         time_column="lm.mark_time",
         database_column="lm.database_name",
+        lineage_of=bs if _has(available, "bs", "family_guid") else None,
+        names_in=bs,
     )
     sql = (
         "SELECT\n  lm.database_name,\n  lm.mark_name,\n"

@@ -210,10 +210,12 @@ def _ints(col: Sequence[Any], read: Callable[[object], Any]) -> list[Any]:
     if kind is str:
         if not any(col):
             return [None] * len(col)
-        try:
-            return list(map(int, col))  # parse_int is int() on the stripped text
-        except ValueError:
-            pass
+        joined = "".join(col)
+        if joined.isascii() and "_" not in joined:  # what parse_int refuses, int() reads
+            try:
+                return list(map(int, col))  # parse_int is int() on the stripped text
+            except ValueError:
+                pass
     elif _kind(col) in (int, _NONE):  # values already (msdb over ODBC)
         return list(col)
     return list(map(read, col))

@@ -393,5 +393,15 @@ def read_records(path: str) -> list[dict[str, Any]]:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
     if text.lstrip()[:1] in ("[", "{"):
         return load_json(text, path)
-    header, rows = csv_rows(text, path)
-    return [dict(zip(header, r, strict=False)) for _, r in rows]
+    # the lines keep their own breaks: a quoted "\r\n" (or U+2028) in a path stays as it is
+    lines = iter(io.StringIO(text, newline=""))
+    first = next((line for line in lines if line.strip()), None)
+    if first is None:
+        raise InputError(f"{path}: the file is empty", hint="export the history again")
+    header, reader = _csv_start(chain([first], lines), path)
+    check_names(header, path)  # a column named twice (in any case): which one is meant?
+    return [
+        dict(zip(header, row, strict=True))
+        for chunk, _ in _csv_chunks(reader, len(header), path)
+        for row in ([c.strip() for c in r] for r in chunk)
+    ]

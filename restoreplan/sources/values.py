@@ -119,6 +119,10 @@ def parse_int(raw: object) -> int | None:
         return None
     if s.endswith(".0"):
         s = s[:-2]
+    # int() also reads "1_000" and non-ASCII digits ("١٢"): no export writes those, so they
+    # are refused rather than read as a number the cell may not mean
+    if not s.isascii() or "_" in s:
+        raise ValueProblem(f"not a whole number: {raw!r}")
     try:
         return int(s)
     except ValueError:
