@@ -154,9 +154,12 @@ def _explore(lin: Lineage) -> Explored:
                 best_entry[key] = i if prev is None else min(prev, i)
                 entries[id(run)] = min(i, entries.get(id(run), i))
                 found.extend(_run_cover(lin, run, i, t, p))
-                queue.append((run.end, run.exit_fork, False, run.reach[-1], None))
+                # the database's time after a log is never before the time it was entered at: a
+                # log that ran beside a data backup ends before that backup finishes
+                queue.append((run.end, run.exit_fork, False, max(t, run.reach[-1]), None))
                 for j in lin.branch_points(run, i, len(run.logs) - 2):
-                    queue.append((run.last[j], run.logs[j].last_recovery_fork_guid or fork, False, run.reach[j], None))
+                    queue.append((run.last[j], run.logs[j].last_recovery_fork_guid or fork, False,
+                                  max(t, run.reach[j]), None))
                 for span in lin.spanning:
                     s_first = span.first_lsn.value
                     if not (run.first[i] <= s_first < run.end) or s_first < p:
@@ -169,7 +172,7 @@ def _explore(lin: Lineage) -> Explored:
                     at_fork = fork_at(run.logs[js], s_first - 1) or fork
                     if not forks_match(at_fork, span.first_recovery_fork_guid):
                         continue
-                    queue.append((s_first, at_fork, False, run.reach[js - 1] if js > i else t, run.logs[js]))
+                    queue.append((s_first, at_fork, False, max(t, run.reach[js - 1]) if js > i else t, run.logs[js]))
     return Explored(merge(found), entries)
 
 
