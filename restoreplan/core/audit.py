@@ -264,12 +264,13 @@ def _out_of_order_ends(lin: Lineage) -> set[datetime]:
     plan takes the newest state (``_newest_state``) and may need more steps than the fewest. One
     sort; rare in practice, so few extra instants."""
     keys, ends = lin.memo("ends_by_time", lambda: _ends_by_time(lin))
+    by_lsn = sorted(zip([b.last_lsn.value for b in ends], keys, strict=True))  # ties: the earlier end first
     out: set[datetime] = set()
     top: datetime | None = None
-    for key, _b in sorted(zip(keys, ends, strict=True), key=lambda e: e[1].last_lsn.value):
+    for _, key in by_lsn:
         if top is not None and key <= top:
             out.add(key)
-        if top is None or key > top:
+        else:
             top = key
     return out
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import accumulate
+from operator import itemgetter
 
 from restoreplan.core.chain import Goal, LogPath, SearchNotes, Segment, fork_at, search_logs
 from restoreplan.core.cover import cover_of
@@ -644,11 +645,14 @@ def _latest_state(lin: Lineage, clock: Clock, target: RecoveryTarget, rt: Resolv
 
 
 def _ends_by_time(lin: Lineage) -> tuple[list[datetime], list[BackupSet]]:
-    """The usable backups by the time they end (a log's reach, a data backup's finish)."""
-    ends = sorted(
-        ((lin.reach_key(b) if b.type is BackupType.LOG else lin.finish_key(b), b) for b in lin.sets
-         if b.backup_set_uuid not in lin.unavailable and not b.is_empty_log),
-        key=lambda e: e[0])
+    """The usable backups by the time they end (a log's reach, a data backup's finish).
+
+    The usable non-empty logs are those of the runs, whose reach keys are already made."""
+    ends = [pair for run in lin.runs for pair in zip(run.reach, run.logs, strict=True)]
+    finish_key = lin.finish_key
+    ends += [(finish_key(b), b) for b in lin.sets
+             if b.type is not BackupType.LOG and b.backup_set_uuid not in lin.unavailable]
+    ends.sort(key=itemgetter(0))
     return [e[0] for e in ends], [e[1] for e in ends]
 
 
