@@ -172,7 +172,9 @@ def _explore(lin: Lineage) -> Explored:
                     at_fork = fork_at(run.logs[js], s_first - 1) or fork
                     if not forks_match(at_fork, span.first_recovery_fork_guid):
                         continue
-                    queue.append((s_first, at_fork, False, max(t, run.reach[js - 1]) if js > i else t, run.logs[js]))
+                    # a time goal switches only past the stopped log (chain.search_logs: a time the
+                    # stopped log holds is met there or nowhere), so this route covers times after it
+                    queue.append((s_first, at_fork, False, max(t, run.reach[js]), run.logs[js]))
     return Explored(merge(found), entries)
 
 

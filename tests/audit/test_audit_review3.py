@@ -288,3 +288,17 @@ def test_the_worst_case_is_found_just_before_a_shorter_route_across_a_fork_opens
     p = plan_at(h, when("01:58:59") + timedelta(days=83), False)  # 2026-03-29
     assert p is not None and len(p.restore_steps) == 6
     assert a.worst_steps is not None and a.worst_steps.steps == 6
+
+
+def test_a_fork_switch_inside_a_bulk_logged_log_opens_no_window_the_planner_refuses() -> None:
+    """Found by the property test: a full, a bulk-logged log, a log spanning a fork that begins
+    inside it. At 01:19 the bulk-logged log is the goal log (4341) and a time goal never switches
+    forks inside its own goal log, so plan refuses; the window must not hold 01:19 either."""
+    sets = build(["full", "bulk", "samesec", "fork"], tz=False)
+    h = History.from_sets(sets)
+    lin = only(h)
+    windows = [(s.key, e.key) for s, e in audit_lineage(lin).windows]
+    t = datetime(2026, 3, 29, 1, 19)
+    assert plan_at(h, t, lin.utc) is None
+    assert not any(s <= t <= e for s, e in windows)
+    assert plan_at(h, datetime(2026, 3, 29, 1, 20), lin.utc) is not None  # its end is reachable
