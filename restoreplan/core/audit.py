@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from restoreplan.core.chain import Goal
-from restoreplan.core.history import History, Lineage, forks_match
+from restoreplan.core.history import History, Lineage
 from restoreplan.core.lsn import LSN
 from restoreplan.core.model import BackupSet, BackupType
-from restoreplan.core.planner import Choice, _ends_by_time, _search, cheapest_at, start_keys
+from restoreplan.core.planner import Choice, _ends_by_time, cheapest_at, start_keys
 from restoreplan.core.target import Clock, ResolvedTime, clock_of, fmt_time
 from restoreplan.core.validate import (
     LineageFindings,
@@ -231,37 +230,10 @@ def _duration(c: Choice, rates: dict[BackupType, float], restore_rate: float | N
     return sum((b.backup_size or b.size_on_disk) / rates[b.type] for b in backups)
 
 
-def _newest_state(lin: Lineage, key: datetime, c: Choice) -> Choice:
-    """The plan ``plan --at`` makes when backups end in the same instant (a full and a
-    differential or log finished within one second): it takes the newest state of those backups,
-    the highest LSN a chain reaches (planner._latest_state), not the fewest steps. The same
-    search, so the worst case is the plan users run."""
-    keys, ends = lin.memo("ends_by_time", lambda: _ends_by_time(lin))
-    lo, hi = bisect.bisect_left(keys, key), bisect.bisect_right(keys, key)
-    if lo == hi:
-        return c  # the common case: no backup ends then (a window end inside a log)
-    seg = c.path.segments[-1] if c.path and c.path.segments else None
-    last = seg.run.logs[seg.k] if seg is not None else c.diff or c.full
-    if hi - lo == 1 and ends[lo] is last:
-        return c  # only the plan's own last backup ends then
-    reached = last.last_lsn.value
-    for b in sorted((b for b in ends[lo:hi] if b.last_lsn.value > reached), key=lambda b: b.last_lsn, reverse=True):
-        end, fork = b.last_lsn.value, b.last_recovery_fork_guid or b.first_recovery_fork_guid
-
-        def done(d: BackupSet, end: int = end, fork: str | None = fork) -> bool:
-            return d.last_lsn.value == end and forks_match(d.last_recovery_fork_guid or d.first_recovery_fork_guid,
-                                                           fork)
-
-        best = _search(lin, Goal(exact_end=end, fork=fork), lambda d: lin.finish_key(d) <= key, done).best
-        if best is not None:
-            return best
-    return c
-
-
 def _out_of_order_ends(lin: Lineage) -> set[datetime]:
     """Where a backup ends no later than one with lower LSNs (two in one second, or a log whose
     last commit, last_valid_restore_time, comes before the end of an earlier log): there the
-    plan takes the newest state (``_newest_state``) and may need more steps than the fewest. One
+    plan takes the newest state (``planner.newest_choice``) and may need more steps than the fewest. One
     sort; rare in practice, so few extra instants."""
     keys, ends = lin.memo("ends_by_time", lambda: _ends_by_time(lin))
     by_lsn = sorted(zip([b.last_lsn.value for b in ends], keys, strict=True))  # ties: the earlier end first
@@ -292,10 +264,9 @@ def _worst(lin: Lineage, clock: Clock, windows: list[Window], stats: tuple[TypeS
     top_steps: tuple[tuple[int, int], datetime, Choice] | None = None
     top_bytes: tuple[tuple[int, int], datetime, Choice] | None = None
     for t in sorted(instants):
-        c = cheapest_at(lin, t)
+        c = cheapest_at(lin, t)  # the newest state at t, as plan makes it
         if c is None:
             continue
-        c = _newest_state(lin, t, c)
         if top_steps is None or (c.steps, c.nbytes) > top_steps[0]:
             top_steps = ((c.steps, c.nbytes), t, c)
         if top_bytes is None or (c.nbytes, c.steps) > top_bytes[0]:

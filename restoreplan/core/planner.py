@@ -50,6 +50,12 @@ class Choice:
     diff: BackupSet | None
     path: LogPath | None
 
+    @property
+    def last(self) -> BackupSet:
+        """The last backup it restores (the redo point it ends at is this one's last_lsn)."""
+        seg = self.path.segments[-1] if self.path and self.path.segments else None
+        return seg.run.logs[seg.k] if seg is not None else self.diff or self.full
+
     def better_than(self, other: Choice | None) -> bool:
         if other is None:
             return True
@@ -251,7 +257,8 @@ def cheapest_at(lin: Lineage, key: datetime) -> Choice | None:
 
     Audit measures its worst case with this, so its figures are those of the plans users run.
     """
-    return _time_search(lin, key).best
+    best = _time_search(lin, key).best
+    return newest_choice(lin, key, best) if best is not None else None
 
 
 def start_keys(lin: Lineage) -> list[datetime]:
@@ -603,45 +610,37 @@ def _time_plan(lin: Lineage, clock: Clock, target: RecoveryTarget, rt: ResolvedT
             ]
             return _time_plan(lin, clock, target, earlier, PlanOptions(opts.tail, False, opts.family_guid), warnings, stop=stop)
         raise err
+    best = newest_choice(lin, key, res.best)
     stop_clause = Stop(StopKind.STOPAT, rt.local_text, utc=rt.utc_text) if stop else None
-    label = (
-        f"{rt.local_text} server-local" + (f" ({rt.utc_text})" if rt.utc_text else "")
-        + (": the latest commit at or before it" if stop else "")
-    )
-    # _build adds the plan's own warnings to the list it is given: each plan gets its own copy
-    plan = _build(lin, clock, target, rt, res.best, stop_clause, None, list(warnings), label, rt, stop_all=True)
-    return _latest_state(lin, clock, target, rt, plan, warnings, stop=stop)
+    label = f"{rt.local_text} server-local" + (f" ({rt.utc_text})" if rt.utc_text else "")
+    if best is not res.best:
+        label += f": the newest state, LSN {best.last.last_lsn}, of the backups that end then"
+    elif stop:
+        label += ": the latest commit at or before it"
+    return _build(lin, clock, target, rt, best, stop_clause, None, warnings, label, rt, stop_all=True)
 
 
-def _latest_state(lin: Lineage, clock: Clock, target: RecoveryTarget, rt: ResolvedTime, plan: Plan,
-                  warnings: list[str], *, stop: bool = False) -> Plan:
+def newest_choice(lin: Lineage, key: datetime, c: Choice) -> Choice:
     """The newest state at a time, not only a plan that reaches the time: backups that end in the
     same instant (a full and a differential or log finished within one tick of the clock; backup
     headers keep whole seconds) reach one time with different LSNs, and the fewest steps to that
-    time can stop at the lower one, leaving out commits made by then. The plan is taken on to the
-    highest LSN that ends at that time, when a chain reaches it (``stop``: with STOPAT)."""
-    key = rt.key
-    restored = [s.backup for s in plan.steps if s.backup is not None]
-    if not restored or any(s.is_tail for s in plan.steps):
-        return plan
-    reached = restored[-1].last_lsn.value
+    time can stop at the lower one, leaving out commits made by then. The choice is taken on to
+    the highest LSN that ends at that time, when a chain reaches it. An index lookup: the common
+    case (nothing else ends then) costs two bisections."""
     keys, ends = lin.memo("ends_by_time", lambda: _ends_by_time(lin))
     lo, hi = bisect.bisect_left(keys, key), bisect.bisect_right(keys, key)
-    later = sorted((b for b in ends[lo:hi] if b.last_lsn.value > reached), key=lambda b: b.last_lsn, reverse=True)
-    for b in later:
+    reached = c.last.last_lsn.value
+    for b in sorted((b for b in ends[lo:hi] if b.last_lsn.value > reached), key=lambda b: b.last_lsn, reverse=True):
         end = b.last_lsn.value
         fork = b.last_recovery_fork_guid or b.first_recovery_fork_guid
 
         def done(d: BackupSet, end: int = end, fork: str | None = fork) -> bool:
             return d.last_lsn.value == end and forks_match(d.last_recovery_fork_guid or d.first_recovery_fork_guid, fork)
 
-        res = _search(lin, Goal(exact_end=end, fork=fork), lambda d: lin.finish_key(d) <= key, done)
-        if res.best is not None:
-            label = f"{rt.local_text} server-local" + (f" ({rt.utc_text})" if rt.utc_text else "")
-            stop_clause = Stop(StopKind.STOPAT, rt.local_text, utc=rt.utc_text) if stop else None
-            return _build(lin, clock, target, rt, res.best, stop_clause, None, list(warnings),
-                          label + f": the newest state, LSN {end}, of the backups that end then", rt, stop_all=True)
-    return plan
+        best = _search(lin, Goal(exact_end=end, fork=fork), lambda d: lin.finish_key(d) <= key, done).best
+        if best is not None:
+            return best
+    return c
 
 
 def _ends_by_time(lin: Lineage) -> tuple[list[datetime], list[BackupSet]]:
