@@ -46,9 +46,10 @@ def setvar_safe(text: str) -> bool:
     return sqlcmd_safe(text) and '"' not in text and "$" not in text
 
 
-def comment_text(text: str) -> str:
-    """Text safe inside a -- comment: one line, no sqlcmd variable."""
-    return _CONTROL.sub("?", text).replace("$(", "$ (")
+def comment_text(text: object) -> str:
+    """Text safe inside a ``--`` comment: one line (no C0/C1 control, no Unicode line break), no
+    sqlcmd variable, no block-comment marker (a lexer that misreads the ``--`` must not find one)."""
+    return _CONTROL.sub("?", str(text)).replace("$(", "$ (").replace("/*", "/ *").replace("*/", "* /")
 
 
 def split_expression(text: str) -> str:

@@ -21,14 +21,6 @@ from restoreplan.core.plan import Action, Plan, Step, StopKind
 from restoreplan.core.target import TargetKind
 from restoreplan.emit.quoting import Batch, comment_text, datetime_literal_text
 
-_OTHER_BREAKS = re.compile("[\x80-\x9f\u2028\u2029]")
-
-
-def _comment(text: object) -> str:
-    """Input text for a ``--`` comment: one line (no C0/C1 control, no Unicode line break), no ``$(``."""
-    return _OTHER_BREAKS.sub("?", comment_text(str(text))).replace("/*", "/ *").replace("*/", "* /")
-
-
 MAX_FILES = 10  # "The Restore task is unable to restore from more than 10 backup file(s)" (D.2)
 VOLUMES = ("D:", "H:", "I:", "J:")  # @data_file_volume / @log_file_volume (D.2)
 
@@ -467,18 +459,18 @@ class RdsEmitter:
         total = len(calls)
         for i, call in enumerate(calls, start=1):
             step = call.step
-            body.append(f"-- Step {i} of {total}: {_comment(step.why)}")
+            body.append(f"-- Step {i} of {total}: {comment_text(step.why)}")
             bs = step.backup
             if bs is not None:
                 body.append(
-                    f"-- {bs.type.label} backup set {_comment(bs.backup_set_uuid)}, finished "
+                    f"-- {bs.type.label} backup set {comment_text(bs.backup_set_uuid)}, finished "
                     f"{bs.backup_finish_date:%Y-%m-%d %H:%M:%S} (server-local), "
-                    f"LSN {_comment(str(bs.first_lsn))} .. {_comment(str(bs.last_lsn))}")
+                    f"LSN {comment_text(str(bs.first_lsn))} .. {comment_text(str(bs.last_lsn))}")
                 if len(call.objects) > 1 or any("*" in c for c in call.objects):
-                    body.append(f"-- {len(call.objects)} file(s): " + ", ".join(_comment(x) for x in call.objects))
+                    body.append(f"-- {len(call.objects)} file(s): " + ", ".join(comment_text(x) for x in call.objects))
             if step.stop is not None and step.stop.utc:
-                body.append(f"-- @stopat is the source server's local time; {_comment(step.stop.value)} = "
-                            f"{_comment(step.stop.utc)} UTC")
+                body.append(f"-- @stopat is the source server's local time; {comment_text(step.stop.value)} = "
+                            f"{comment_text(step.stop.utc)} UTC")
             label_lit = self.batch.literal(f"step {i} of {total} ({call.label})")
             args = [f"@{name} = {_param_value(self.batch, value)}" for name, value in call.params]
             body.append("SELECT @before = ISNULL(MAX(task_id), 0) FROM msdb.dbo.rds_fn_task_status(NULL, 0);")
@@ -487,19 +479,19 @@ class RdsEmitter:
             body.append("")
         if o.no_recovery:
             body.append("-- --no-recovery: the database is left RESTORING; to bring it online later run:")
-            body.append(f"-- exec msdb.dbo.rds_finish_restore @db_name = {_comment(db_lit)};")
+            body.append(f"-- exec msdb.dbo.rds_finish_restore @db_name = {comment_text(db_lit)};")
         regions = sorted({r for c in calls for r in [_bucket_of(c)] if r})
         head = [
             "-- restoreplan: Amazon RDS for SQL Server restore script (SSMS, Azure Data Studio, or sqlcmd -b -i this.sql)",
-            f"-- source database: {_comment(p.database_name)} (family_guid {_comment(p.family_guid or p.lineage_key)})",
-            f"-- restore as: {_comment(target)}",
-            f"-- target: {_comment(p.target.describe())}",
-            f"-- recovery point: {_comment(p.recovery_point)}",
+            f"-- source database: {comment_text(p.database_name)} (family_guid {comment_text(p.family_guid or p.lineage_key)})",
+            f"-- restore as: {comment_text(target)}",
+            f"-- target: {comment_text(p.target.describe())}",
+            f"-- recovery point: {comment_text(p.recovery_point)}",
         ]
-        head += [f"-- warning: {_comment(w)}" for w in p.warnings]
+        head += [f"-- warning: {comment_text(w)}" for w in p.warnings]
         head += [
             "-- needs: the SQLSERVER_BACKUP_RESTORE option with an IAM role that can read "
-            + (", ".join(_comment(r) for r in regions) or "the bucket") + " (same region as the instance)",
+            + (", ".join(comment_text(r) for r in regions) or "the bucket") + " (same region as the instance)",
             "-- RDS tasks run asynchronously: each call queues a task and the script waits for it to succeed",
             "-- (msdb.dbo.rds_fn_task_status) before queuing the next; any failure stops the whole script.",
             "-- One batch on purpose: do not insert GO. Run it outside a transaction.",

@@ -27,8 +27,6 @@ DEVICE_TYPE_TAPE = 5  # msdb backupmediafamily.device_type (restore-rules A.2)
 DEVICE_TYPE_PERMANENT = 105  # a permanent (logical) backup device: disk or tape, told by its path
 _TAPE_PATH = re.compile(r"^\\\\\.\\tape\d+$", re.IGNORECASE)  # \\.\Tape0
 _BAD_FILE_CHARS = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
-# line breaks Python and some editors honour besides \n and \r (comment_text covers C0 controls)
-_OTHER_BREAKS = re.compile("[\x80-\x9f\u2028\u2029]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,13 +39,6 @@ class ScriptOptions:
     no_recovery: bool = False
     tail_file: str | None = None
     stats: int = 5
-
-
-def _c(text: object) -> str:
-    """Input text for a ``--`` comment: one line, no sqlcmd variable, no block-comment marker."""
-    out = comment_text(str(text))
-    out = _OTHER_BREAKS.sub("?", out)
-    return out.replace("/*", "/ *").replace("*/", "* /")
 
 
 def _is_url(path: str, device_type: int | None) -> bool:
@@ -78,11 +69,11 @@ def _credential_comment(path: str) -> str | None:
         parts = rest.split("/")
         # path style s3://endpoint[:port]/bucket/key -> .../bucket; virtual-host s3://bucket.domain/key -> the host
         scope = "s3://" + "/".join(parts[:2]) if len(parts) > 2 else "s3://" + parts[0]
-        return (f"-- needs: CREATE CREDENTIAL [{_c(scope)}] WITH IDENTITY = 'S3 Access Key', "
+        return (f"-- needs: CREATE CREDENTIAL [{comment_text(scope)}] WITH IDENTITY = 'S3 Access Key', "
                 "SECRET = '<AccessKeyID>:<SecretKeyID>';  (SQL Server 2022)")
     if low.startswith(("http://", "https://")):
         container = path.rsplit("/", 1)[0]
-        return (f"-- needs: CREATE CREDENTIAL [{_c(container)}] WITH IDENTITY = 'SHARED ACCESS SIGNATURE', "
+        return (f"-- needs: CREATE CREDENTIAL [{comment_text(container)}] WITH IDENTITY = 'SHARED ACCESS SIGNATURE', "
                 "SECRET = '<SAS token without the leading ?>';")
     return None
 
@@ -238,7 +229,7 @@ class TsqlEmitter:
                 key = _path_key(dest_path)
                 note = (f"MOVE {f.logical_name} renamed to {name}: its name is already the destination of "
                         f"{first} in {_strip_dir(directory) or directory or 'the same directory'}")
-                comments.append(f"-- {_c(note)}")
+                comments.append(f"-- {comment_text(note)}")
                 self.notes.append(note)
             taken[key] = f.logical_name
             if renaming and key in source_paths:  # its own path, or another file's, left or chosen
@@ -269,7 +260,7 @@ class TsqlEmitter:
     def _restore(self, n: int, step: Step, first_data: bool) -> list[str]:
         bs = step.backup
         batch = Batch()
-        lines = [f"-- Step {n}: {_c(step.why)}"]
+        lines = [f"-- Step {n}: {comment_text(step.why)}"]
         if bs is None:  # the tail-log backup being restored
             src = self._path_literal(batch, self._tail_path(), "TailFile")
             opts = ["NORECOVERY"]
@@ -278,8 +269,8 @@ class TsqlEmitter:
             stmt = f"RESTORE LOG {self._db(batch)} FROM DISK = {src} WITH {', '.join(opts)};"
             return lines + batch.declarations + [stmt, "GO"]
         lines.append(
-            f"-- {bs.type.label} backup set {_c(bs.backup_set_uuid)}, finished {bs.backup_finish_date:%Y-%m-%d %H:%M:%S}, "
-            f"LSN {_c(bs.first_lsn)} .. {_c(bs.last_lsn)}" + (f", server {_c(bs.server_name)}" if bs.server_name else "")
+            f"-- {bs.type.label} backup set {comment_text(bs.backup_set_uuid)}, finished {bs.backup_finish_date:%Y-%m-%d %H:%M:%S}, "
+            f"LSN {comment_text(bs.first_lsn)} .. {comment_text(bs.last_lsn)}" + (f", server {comment_text(bs.server_name)}" if bs.server_name else "")
         )
         devices, comments = self._devices(batch, bs)
         lines.extend(comments)
@@ -321,10 +312,10 @@ class TsqlEmitter:
         batch = Batch()
         src = self._path_literal(batch, self._tail_path(), "TailFile")
         source_db = batch.identifier(self.source)
-        lines = [f"-- Step {n}: {_c(step.why)}"]
+        lines = [f"-- Step {n}: {comment_text(step.why)}"]
         if self._is_copy():
             # the plan's reason speaks of NORECOVERY: for a copy the script does otherwise
-            lines = [f"-- Step {n}: back up the tail of the log of {_c(self.source)} WITH COPY_ONLY first: the copy "
+            lines = [f"-- Step {n}: back up the tail of the log of {comment_text(self.source)} WITH COPY_ONLY first: the copy "
                      "gets every transaction since the last log backup (restore-rules B.12, B.5)"]
             # a copy under another name: the source stays online, and its log backup chain is not
             # touched (a regular log backup here would truncate the log into a file the scheduled
@@ -349,7 +340,7 @@ class TsqlEmitter:
         db = self._db(batch)
         if self.opts.no_recovery:
             return [f"-- Step {n}: --no-recovery: the database is left RESTORING; finish with:",
-                    f"-- RESTORE DATABASE {_c(quote_identifier(self.target))} WITH RECOVERY;"]
+                    f"-- RESTORE DATABASE {comment_text(quote_identifier(self.target))} WITH RECOVERY;"]
         if self.opts.standby:
             stmt = f"RESTORE DATABASE {db} WITH STANDBY = {batch.literal(self.opts.standby)};"
             head = f"-- Step {n}: leave the database read-only in STANDBY (more logs can follow)"
@@ -386,16 +377,16 @@ class TsqlEmitter:
         p = self.plan
         head = [
             "-- restoreplan: restore script for sqlcmd (sqlcmd -b -i this.sql) or SSMS in SQLCMD mode",
-            f"-- source database: {_c(p.database_name)} (family_guid {_c(p.family_guid or p.lineage_key)})",
-            f"-- target: {_c(p.target.describe())}",
-            f"-- recovery point: {_c(p.recovery_point)}",
+            f"-- source database: {comment_text(p.database_name)} (family_guid {comment_text(p.family_guid or p.lineage_key)})",
+            f"-- target: {comment_text(p.target.describe())}",
+            f"-- recovery point: {comment_text(p.recovery_point)}",
         ]
-        head += [f"-- warning: {_c(w)}" for w in (*p.warnings, *self.notes)]
+        head += [f"-- warning: {comment_text(w)}" for w in (*p.warnings, *self.notes)]
         head += [":On Error exit"]
         for name, value in self._vars.items():
             head.append(f':setvar {name} "{value}"')
         if "TargetDb" in self._vars and self.target != self.source:
-            head.append(f"-- restoring under a new name: {_c(self.target)}")
+            head.append(f"-- restoring under a new name: {comment_text(self.target)}")
         return "\n".join(head + [""] + body).rstrip() + "\n"
 
 
