@@ -18,7 +18,7 @@ from enum import StrEnum
 from restoreplan.core.history import History, Lineage
 from restoreplan.core.lsn import LSN
 from restoreplan.core.model import BackupSet, BackupType
-from restoreplan.core.planner import Choice, _ends_by_time, cheapest_at, start_keys
+from restoreplan.core.planner import Choice, cheapest_at, ends_by_time, start_keys
 from restoreplan.core.target import Clock, ResolvedTime, clock_of, fmt_time
 from restoreplan.core.validate import (
     LineageFindings,
@@ -235,7 +235,7 @@ def _out_of_order_ends(lin: Lineage) -> set[datetime]:
     last commit, last_valid_restore_time, comes before the end of an earlier log): there the
     plan takes the newest state (``planner.newest_choice``) and may need more steps than the fewest. One
     sort; rare in practice, so few extra instants."""
-    keys, ends = lin.memo("ends_by_time", lambda: _ends_by_time(lin))
+    keys, ends = ends_by_time(lin)
     by_lsn = sorted(zip([b.last_lsn.value for b in ends], keys, strict=True))  # ties: the earlier end first
     out: set[datetime] = set()
     top: datetime | None = None

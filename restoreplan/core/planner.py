@@ -627,7 +627,7 @@ def newest_choice(lin: Lineage, key: datetime, c: Choice) -> Choice:
     time can stop at the lower one, leaving out commits made by then. The choice is taken on to
     the highest LSN that ends at that time, when a chain reaches it. An index lookup: the common
     case (nothing else ends then) costs two bisections."""
-    keys, ends = lin.memo("ends_by_time", lambda: _ends_by_time(lin))
+    keys, ends = ends_by_time(lin)
     lo, hi = bisect.bisect_left(keys, key), bisect.bisect_right(keys, key)
     reached = c.last.last_lsn.value
     for b in sorted((b for b in ends[lo:hi] if b.last_lsn.value > reached), key=lambda b: b.last_lsn, reverse=True):
@@ -643,10 +643,13 @@ def newest_choice(lin: Lineage, key: datetime, c: Choice) -> Choice:
     return c
 
 
-def _ends_by_time(lin: Lineage) -> tuple[list[datetime], list[BackupSet]]:
-    """The usable backups by the time they end (a log's reach, a data backup's finish).
+def ends_by_time(lin: Lineage) -> tuple[list[datetime], list[BackupSet]]:
+    """The usable backups by the time they end (a log's reach, a data backup's finish), once per
+    lineage. The usable non-empty logs are those of the runs, whose reach keys are already made."""
+    return lin.memo("ends_by_time", lambda: _ends_by_time(lin))
 
-    The usable non-empty logs are those of the runs, whose reach keys are already made."""
+
+def _ends_by_time(lin: Lineage) -> tuple[list[datetime], list[BackupSet]]:
     ends = [pair for run in lin.runs for pair in zip(run.reach, run.logs, strict=True)]
     finish_key = lin.finish_key
     ends += [(finish_key(b), b) for b in lin.sets

@@ -111,11 +111,6 @@ def _database_files(records: list[dict[str, Any]], origin: str) -> dict[str, lis
     return out
 
 
-def file_unavailability(sets: list[BackupSet], exists: Callable[[str], bool]) -> dict[str, str]:
-    """Sets with a family none of whose mirrors exists (one complete mirror per family suffices)."""
-    return check_files(sets, exists)[1]
-
-
 def check_files(sets: list[BackupSet], exists: Callable[[str], bool]) -> tuple[list[BackupSet], dict[str, str]]:
     """``--check-files``: the sets with only their present mirrors, and the sets that cannot be restored.
 
