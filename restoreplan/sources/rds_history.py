@@ -348,6 +348,9 @@ def tlog_rows(entries: Sequence[TlogEntry], *, prefix_arn: str, database_name: s
             "family_guid": e.family_guid,
             "time_zone": utc_offset_minutes // 15,
             "recovery_model": "FULL",
+            # the chain breaks before this file even where its LSNs look continuous: the planner
+            # then applies it only over a data backup taken after the break
+            "begins_log_chain": int(e.is_log_chain_broken),
             "backup_size": e.file_size_bytes,
             "device_type": 9,
             "position": 1,

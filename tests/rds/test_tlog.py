@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from restoreplan.cli.main import main
+from restoreplan.core.errors import NotRecoverable
 from restoreplan.core.history import History
 from restoreplan.core.planner import PlanOptions, plan_restore
 from restoreplan.core.target import RecoveryTarget
@@ -239,3 +240,19 @@ def test_cli_rds_tlog_reports_broken_chain(tmp_path: Path, capsys: pytest.Captur
     out = capsys.readouterr().out
     assert code == 1
     assert "LSN_GAP" in out and "seq 102" in out
+
+
+def test_flagged_chain_break_is_not_bridged_by_the_plan() -> None:
+    """is_log_chain_broken = 1 on a log whose LSNs still look continuous: the logs from it on
+    cannot be restored over the full before it, so no plan may cross it (restore-rules B.2)."""
+    entries = rh.parse_manifest(manifest_rows(6, flag_at=104), "m")
+    rows = rh.tlog_rows(entries, prefix_arn="arn:aws:s3:::rds-tlogs/copies")
+    assert [r["begins_log_chain"] for r in rows] == [0, 0, 0, 0, 1, 0]
+    b = SetBuilder()
+    b.add_mappings([full_row()], "full")
+    b.add_mappings(rows, "tlogs")
+    history = History.from_sets(b.build())
+    before = plan_restore(history, "Shop", RecoveryTarget.at(T0 + timedelta(minutes=17)), PlanOptions(tail="never"))
+    assert len([s for s in before.steps if s.backup is not None]) == 5  # the full and logs 100-103
+    with pytest.raises(NotRecoverable):
+        plan_restore(history, "Shop", RecoveryTarget.at(T0 + timedelta(minutes=22)), PlanOptions(tail="never"))
