@@ -392,6 +392,7 @@ def _read_all(
         row_no += len(cells)
 
     files: dict[str, list[DatabaseFile]] = {}
+    unnamed: set[str] = set()  # sets with a file of no logical or physical name
     if "backupfile" in session.available:
         sql, params = build_backupfile_query(
             session.available, since=since, server_name=server_name, **common
@@ -404,12 +405,15 @@ def _read_all(
                 set_uuid = v.parse_guid(row[0])
             except v.ValueProblem as exc:
                 raise InputError(f"{where}, column backup_set_uuid: {exc}") from None
-            if set_uuid is None or row[1] is None:
+            if set_uuid is None:
+                continue  # a backupfile row no backup set of ours owns: nothing to attach it to
+            if row[1] is None or row[2] is None:  # nullable in msdb: a file MOVE cannot name
+                unnamed.add(set_uuid)
                 continue
             file_type = (str(row[3]).strip() or "D") if row[3] is not None else "D"
-            files.setdefault(set_uuid, []).append(
-                DatabaseFile(str(row[1]), str(row[2] or ""), file_type)
-            )
+            files.setdefault(set_uuid, []).append(DatabaseFile(str(row[1]), str(row[2]), file_type))
+        for set_uuid in unnamed:  # a partial MOVE list would leave that file where it was
+            files.pop(set_uuid, None)
 
     marks: list[LogMark] = []
     if "logmarkhistory" in session.available:
@@ -423,8 +427,10 @@ def _read_all(
                 mark_time = v.parse_datetime(row[4])
             except v.ValueProblem as exc:
                 raise InputError(f"{where}, column mark_time: {exc}") from None
-            if lsn is None or mark_time is None or row[1] is None:
-                continue
+            nulls = [c for c, x in (("database_name", row[0]), ("mark_name", row[1]), ("lsn", lsn),
+                                    ("mark_time", mark_time)) if x is None]
+            if nulls:  # NOT NULL in msdb: a damaged copy, not a mark to skip
+                raise InputError(f"{where}: {', '.join(nulls)} missing (every mark needs all four)")
             marks.append(LogMark(str(row[0]), str(row[1]), LSN(lsn), mark_time, row[2]))
 
     restored: set[str] = set()

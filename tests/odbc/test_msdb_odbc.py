@@ -308,3 +308,44 @@ def test_batches_convert_a_column_at_a_time_exactly_as_cell_by_cell() -> None:
            (g, "not a guid", "L", "31000000029200001", None, "1024", 1, None, "x", None, 0)]  # fmt: skip
     with pytest.raises(InputError, match=r"^S msdb, row 8, column differential_base_guid: not a GUID"):
         convert(names, bad, "S", 7)
+
+
+def _sqlite_copy(sqlite_msdb: tuple[str, History], tmp_path: Path, *statements: str) -> str:
+    """The session's SQLite msdb, copied and changed by ``statements``; its connection string."""
+    import shutil
+    import sqlite3
+
+    cs, _ = sqlite_msdb
+    source = cs.split("Database=", 1)[1]
+    path = tmp_path / "msdb.sqlite"
+    shutil.copy(source, path)
+    con = sqlite3.connect(path)
+    for stmt in statements:
+        con.execute(stmt)
+    con.commit()
+    con.close()
+    return cs.split("Database=", 1)[0] + f"Database={path}"
+
+
+def test_a_file_without_logical_name_drops_its_sets_whole_file_list(
+    sqlite_msdb: tuple[str, History], tmp_path: Path
+) -> None:
+    """backupfile.logical_name is nullable: such a file cannot be moved, so the set's MOVE list
+    would be incomplete; the set is read as one whose file list is unknown (the script says so),
+    never with the other files alone."""
+    cs = _sqlite_copy(sqlite_msdb, tmp_path, "UPDATE backupfile SET logical_name = NULL "
+                      "WHERE backup_set_id = 1 AND file_number = 2")
+    res = read_msdb(cs)
+    by_id = {r["backup_set_id"]: r["backup_set_uuid"] for r in sqlite_msdb[1].tables["backupset"]}
+    assert by_id[1] not in res.database_files
+    assert len(res.database_files[by_id[2]]) == 2
+
+
+@pytest.mark.parametrize("column", ["lsn", "mark_time", "mark_name"])
+def test_a_mark_with_a_null_column_is_refused(
+    sqlite_msdb: tuple[str, History], tmp_path: Path, column: str
+) -> None:
+    """logmarkhistory's columns are NOT NULL in msdb: a null is a damaged copy, named, not skipped."""
+    cs = _sqlite_copy(sqlite_msdb, tmp_path, f"UPDATE logmarkhistory SET {column} = NULL")
+    with pytest.raises(InputError, match=rf"logmarkhistory, row 1.*{column}"):
+        read_msdb(cs)
