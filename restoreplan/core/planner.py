@@ -446,6 +446,21 @@ def _last_reachable(lin: Lineage, clock: Clock) -> PointInfo | None:
     return _point(clock, windows[-1].end) if windows else None
 
 
+def _around_lsn(lin: Lineage, clock: Clock, n: int) -> tuple[PointInfo | None, PointInfo | None]:
+    """The nearest reachable times around LSN ``n``, for a refusal: an LSN has no time of its
+    own, so it is placed after the backups that end at or before it and before those that
+    begin after it."""
+    lo = max((lin.finish_key(s) for s in lin.sets if s.last_lsn.value <= n), default=None)
+    hi = min((lin.start_key(s) for s in lin.sets if s.first_lsn.value > n), default=None)
+    before = after = None
+    for w in lineage_windows(lin):
+        if lo is not None and w.start <= lo:
+            before = min(w.end, lo)
+        if hi is not None and after is None and w.end >= hi:
+            after = max(w.start, hi)
+    return _point(clock, before), _point(clock, after)
+
+
 def plan_restore(history: History, database: str, target: RecoveryTarget, options: PlanOptions | None = None) -> Plan:
     """Plan the restore of ``database`` to ``target``."""
     opts = options or PlanOptions()
@@ -474,9 +489,11 @@ def plan_lineage(lin: Lineage, target: RecoveryTarget, opts: PlanOptions, warnin
         fork = _lsn_fork(lin, n, warnings)
         res = _search(lin, Goal(lsn=n, fork=fork), lambda b: b.last_lsn.value <= n, lambda b: False)
         if res.best is None:
+            nb, na = _around_lsn(lin, clock, n)
             raise NotRecoverable(f"LSN {n} is not reachable: no chain of backups from a full ending at or before it "
-                                 "reaches a log that contains it", lsn=n,
-                                 hint="check validate's LOG_GAP findings", code="LSN_NOT_REACHABLE")
+                                 "reaches a log that contains it", lsn=n, nearest_before=nb, nearest_after=na,
+                                 hint="check validate's LOG_GAP findings; the nearest reachable times are given",
+                                 code="LSN_NOT_REACHABLE")
         stop = Stop(StopKind.STOPATMARK, f"lsn:{n}")
         return _build(lin, clock, target, None, res.best, stop, None, warnings, f"LSN {n} (STOPATMARK, the record at that LSN included)", None, stop_all=False)
     if target.kind in (TargetKind.MARK, TargetKind.BEFORE_MARK):
@@ -484,8 +501,11 @@ def plan_lineage(lin: Lineage, target: RecoveryTarget, opts: PlanOptions, warnin
         m = mark.lsn.value
         res = _search(lin, Goal(lsn=m, fork=fork), lambda b: b.last_lsn.value <= m, lambda b: False)
         if res.best is None:
+            nb, na = _around_lsn(lin, clock, m)
             raise NotRecoverable(f"mark {target.mark!r} at LSN {m} is not reachable from the backups", lsn=m,
-                                 hint="check validate's LOG_GAP findings", code="MARK_NOT_REACHABLE")
+                                 nearest_before=nb, nearest_after=na,
+                                 hint="check validate's LOG_GAP findings; the nearest reachable times are given",
+                                 code="MARK_NOT_REACHABLE")
         kind = StopKind.STOPBEFOREMARK if target.kind is TargetKind.BEFORE_MARK else StopKind.STOPATMARK
         after = fmt_time(target.after) if target.after else None
         stop = Stop(kind, mark.mark_name, after=after)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from restoreplan.core.errors import NotRecoverable
+from restoreplan.core.lsn import LSN
 from restoreplan.core.plan import Plan
 from restoreplan.core.planner import PlanOptions, plan_restore
 from restoreplan.core.target import RecoveryTarget
@@ -210,3 +211,19 @@ def test_without_a_base_guid_the_differential_base_is_found_by_checkpoint_lsn():
     assert restored(plan(h, "11:00")) == [f.backup_set_uuid, d.backup_set_uuid]
     with pytest.raises(NotRecoverable):
         plan(h, "11:30")
+
+
+def test_an_unreachable_lsn_names_the_nearest_reachable_points_around_it():
+    """A refusal names the nearest alternative: for an LSN inside a gap of the chain, the last
+    reachable time before the gap and the first one after it (an LSN has no time of its own)."""
+    f1 = full("10:00", 100, 120)
+    l1 = log("10:15", 110, 150)
+    l3 = log("10:45", 180, 210)  # 150..180 is missing
+    f2 = full("11:00", 220, 240)
+    l4 = log("11:15", 210, 260)
+    h = history(f1, l1, l3, f2, l4)
+    with pytest.raises(NotRecoverable) as err:
+        plan_restore(h, "db", RecoveryTarget.at_lsn(LSN(165)), PlanOptions(tail="never"))
+    assert err.value.code == "LSN_NOT_REACHABLE"
+    assert err.value.nearest_before is not None and err.value.nearest_before.local.endswith("10:15:00")
+    assert err.value.nearest_after is not None and err.value.nearest_after.local.endswith("11:00:00")
