@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from restoreplan.core.choice import Choice, cheapest_at, ends_by_time, start_keys
 from restoreplan.core.history import History, Lineage
 from restoreplan.core.lsn import LSN
 from restoreplan.core.model import BackupSet, BackupType
-from restoreplan.core.planner import Choice, cheapest_at, ends_by_time, start_keys
 from restoreplan.core.target import Clock, ResolvedTime, clock_of, fmt_time
 from restoreplan.core.validate import (
     LineageFindings,
@@ -233,7 +233,7 @@ def _duration(c: Choice, rates: dict[BackupType, float], restore_rate: float | N
 def _out_of_order_ends(lin: Lineage) -> set[datetime]:
     """Where a backup ends no later than one with lower LSNs (two in one second, or a log whose
     last commit, last_valid_restore_time, comes before the end of an earlier log): there the
-    plan takes the newest state (``planner.newest_choice``) and may need more steps than the fewest. One
+    plan takes the newest state (``choice.newest_choice``) and may need more steps than the fewest. One
     sort; rare in practice, so few extra instants."""
     keys, ends = ends_by_time(lin)
     by_lsn = sorted(zip([b.last_lsn.value for b in ends], keys, strict=True))  # ties: the earlier end first

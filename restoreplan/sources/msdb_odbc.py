@@ -431,6 +431,7 @@ def _read_all(
                                     ("mark_time", mark_time)) if x is None]
             if nulls:  # NOT NULL in msdb: a damaged copy, not a mark to skip
                 raise InputError(f"{where}: {', '.join(nulls)} missing (every mark needs all four)")
+            assert lsn is not None and mark_time is not None
             marks.append(LogMark(str(row[0]), str(row[1]), LSN(lsn), mark_time, row[2]))
 
     restored: set[str] = set()

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import restoreplan.core.planner as planner
+import restoreplan.core.choice as choice
 from restoreplan.core.audit import audit_lineage
 from restoreplan.core.chain import Goal, SearchNotes, search_logs
 from restoreplan.core.cover import LogCover, cover_of
@@ -90,7 +90,7 @@ def test_a_plan_beside_copy_only_logs_searches_from_the_newest_data_backups_only
         calls.append(args[1])
         return search_logs(*args, **kw)
 
-    monkeypatch.setattr(planner, "search_logs", counted)
+    monkeypatch.setattr(choice, "search_logs", counted)
     [lin] = history(*chain_with_copy_only_logs(300)).lineages.values()
     assert len(lin.runs) > 300
     last = max(s.backup_finish_date for s in lin.sets)
@@ -107,13 +107,13 @@ def test_older_data_backups_are_not_visited_one_by_one_once_a_plan_is_a_single_r
     # SIMPLE recovery, a full every day: at a full's finish the plan is that full alone, and
     # no older start can beat one step; the search used to step through every older full.
     looked = []
-    original = planner._full_only_before
+    original = choice._full_only_before
 
     def counted(lin):
         looked.append(1)
         return original(lin)
 
-    monkeypatch.setattr(planner, "_full_only_before", counted)
+    monkeypatch.setattr(choice, "_full_only_before", counted)
     t = datetime(2026, 1, 1)
     sets = []
     for day in range(300):

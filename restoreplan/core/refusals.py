@@ -1,0 +1,104 @@
+"""Refusals: why a target cannot be reached, and the nearest reachable points a refusal names
+(every one of them plans: they come from the recoverable windows)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from restoreplan.core.choice import Search
+from restoreplan.core.errors import NotRecoverable, PointInfo
+from restoreplan.core.history import Lineage
+from restoreplan.core.model import BackupType
+from restoreplan.core.target import (
+    Clock,
+    ResolvedTime,
+    fmt_time,
+)
+from restoreplan.core.windows import lineage_windows, locate
+
+
+def point(clock: Clock, key: datetime | None) -> PointInfo | None:
+    if key is None:
+        return None
+    rt = clock.from_key(key)
+    return PointInfo(rt.local_text, rt.utc_text)
+
+
+def explain_time(lin: Lineage, clock: Clock, rt: ResolvedTime, search: Search) -> NotRecoverable:
+    windows = lineage_windows(lin)
+    _, before, after = locate(windows, rt.key)
+    nb = point(clock, before.end if before else None)
+    na = point(clock, after.start if after else None)
+    when = rt.local_text
+    fulls_before = [f for f in lin.fulls if lin.finish_key(f) <= rt.key]
+    if not fulls_before:
+        blocked = [
+            f"{s.backup_set_uuid} ({reason})"
+            for s in lin.sets
+            if s.type is BackupType.FULL and lin.finish_key(s) <= rt.key
+            for reason in [lin.unavailable.get(s.backup_set_uuid)]
+            if reason
+        ]
+        msg = f"no restorable full backup finished at or before {when}"
+        if blocked:
+            msg += "; unusable fulls: " + "; ".join(blocked[:3])
+        return NotRecoverable(msg, hint="choose a later time, or restore the nearest point after", nearest_before=nb, nearest_after=na, code="NO_FULL_BEFORE_TARGET")
+    if search.notes.bulk:
+        log = search.notes.bulk[-1]
+        return NotRecoverable(
+            f"{when} falls inside log backup {log.backup_set_uuid}, which holds bulk-logged changes: "
+            "point-in-time recovery inside it is impossible (error 4341)",
+            hint="restore to the end of that log or to a point before it",
+            backup_set_uuid=log.backup_set_uuid, nearest_before=nb, nearest_after=na, code="BULK_LOGGED",
+        )
+    if search.notes.fork_span:
+        log = search.notes.fork_span[-1]
+        return NotRecoverable(
+            f"{when} falls in log backup {log.backup_set_uuid}, which spans a recovery fork; msdb cannot "
+            f"tell when its new-fork records begin, so only times from its start "
+            f"{fmt_time(log.backup_start_date)} are reachable",
+            hint="choose a time at or after that log's start",
+            backup_set_uuid=log.backup_set_uuid, nearest_before=nb, nearest_after=na, code="FORK_SPAN",
+        )
+    reached = search.notes.furthest_time
+    newest_simple = max(search.simple, key=lin.finish_key, default=None)
+    if newest_simple is not None and (reached is None or lin.finish_key(newest_simple) >= reached):
+        s = newest_simple
+        return NotRecoverable(
+            f"{when} is not reachable: the database was in SIMPLE recovery (backup {s.backup_set_uuid} "
+            "has no log chain after it); only the end points of data backups are reachable",
+            hint="restore to the end of a data backup", backup_set_uuid=s.backup_set_uuid,
+            nearest_before=nb, nearest_after=na, code="SIMPLE_RECOVERY",
+        )
+    p = search.notes.furthest_lsn
+    nxt = min((log for log in lin.logs if log.first_lsn.value > p), key=lambda log: log.first_lsn, default=None)
+    missing = [f"{u} ({r})" for u, r in lin.unavailable.items() if lin.by_uuid.get(u) and lin.by_uuid[u].type is BackupType.LOG]
+    msg = f"{when} is not reachable: no usable log backup contains LSN {p} (SQL Server would raise error 4305 naming it)"
+    if nxt is not None:
+        msg += f"; the chain resumes with log {nxt.backup_set_uuid} at LSN {nxt.first_lsn} (finished {fmt_time(nxt.backup_finish_date)})"
+    if missing:
+        msg += "; unusable logs: " + "; ".join(missing[:3])
+    return NotRecoverable(msg, hint="pick a reachable point (--or-earlier does it for you)", lsn=p,
+                          backup_set_uuid=nxt.backup_set_uuid if nxt else None,
+                          nearest_before=nb, nearest_after=na, code="LOG_GAP")
+
+
+def last_reachable(lin: Lineage, clock: Clock) -> PointInfo | None:
+    """The latest point a plan without a tail-log reaches, as a refusal names it."""
+    windows = lineage_windows(lin)
+    return point(clock, windows[-1].end) if windows else None
+
+
+def around_lsn(lin: Lineage, clock: Clock, n: int) -> tuple[PointInfo | None, PointInfo | None]:
+    """The nearest reachable times around LSN ``n``, for a refusal: an LSN has no time of its
+    own, so it is placed after the backups that end at or before it and before those that
+    begin after it."""
+    lo = max((lin.finish_key(s) for s in lin.sets if s.last_lsn.value <= n), default=None)
+    hi = min((lin.start_key(s) for s in lin.sets if s.first_lsn.value > n), default=None)
+    before = after = None
+    for w in lineage_windows(lin):
+        if lo is not None and w.start <= lo:
+            before = min(w.end, lo)
+        if hi is not None and after is None and w.end >= hi:
+            after = max(w.start, hi)
+    return point(clock, before), point(clock, after)
