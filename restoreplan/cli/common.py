@@ -18,6 +18,7 @@ from restoreplan.sources import values
 from restoreplan.sources.load import Loaded, LoadRequest, load
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_NOT_RECOVERABLE = 0, 1, 2, 3
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: the reader closed the output early
 
 
 def parse_time_arg(text: str) -> datetime:

@@ -8,11 +8,12 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
 from restoreplan import __version__
-from restoreplan.cli.common import EXIT_USAGE, report_error
+from restoreplan.cli.common import EXIT_BROKEN_PIPE, EXIT_USAGE, report_error
 from restoreplan.core.errors import RestorePlanError, UsageError
 
 COMMAND_MODULES = [
@@ -95,7 +96,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("restoreplan: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        return 0
+        # the reader went away (`| head`, a sqlcmd that stopped): the output is incomplete, which
+        # is not success; 141 is what a shell shows for a writer SIGPIPE stopped. stdout is
+        # pointed at /dev/null so that the interpreter's last flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except UnicodeEncodeError as exc:
         # stdout's encoding (PYTHONIOENCODING, a non-UTF-8 locale) cannot write a name of the history
         print(f"restoreplan: cannot write {exc.object[exc.start:exc.end]!r} in the output encoding {exc.encoding}: "

@@ -291,3 +291,18 @@ def test_rds_pitr_describe_without_instances_is_one_line(tmp_path: Path, capsys,
     p.write_text(json.dumps(describe), encoding="utf-8")
     code, out, err = run(capsys, "rds-pitr", "--describe-json", str(p), "--at", "2026-11-18T19:37:00Z")
     assert code == 2 and words in err and "Traceback" not in err
+
+
+def test_a_reader_that_closes_the_pipe_early_is_not_success(tmp_path, monkeypatch):
+    """`restoreplan script ... | sqlcmd` where the reader stops: the output is incomplete, so the
+    exit is 141 (128 + SIGPIPE, what a shell shows for a writer the pipe stopped), quietly."""
+    import io
+    import sys
+
+    class ClosedPipe(io.TextIOWrapper):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    stdout = ClosedPipe(open(tmp_path / "out", "wb"))  # a real descriptor for the /dev/null switch
+    monkeypatch.setattr(sys, "stdout", stdout)
+    assert main(["audit", "--format", "html"]) == 141
