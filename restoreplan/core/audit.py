@@ -29,7 +29,7 @@ from restoreplan.core.validate import (
     superseded,
     validate_lineage,
 )
-from restoreplan.core.windows import Window, data_starts, explored
+from restoreplan.core.windows import Window, data_starts, explored, locate
 
 _EPS = timedelta(milliseconds=1)
 
@@ -287,6 +287,18 @@ def _worst(lin: Lineage, clock: Clock, windows: list[Window], stats: tuple[TypeS
     return most_steps, case(top_bytes)
 
 
+def _rpo(lin: Lineage, windows: list[Window], key: datetime) -> timedelta | None:
+    """``key`` minus the latest point the backups finished by then restore to (a past --as-of
+    does not count the backups taken after it); None when none restores to anything yet."""
+    done = max((lin.reach_key(s) for s in lin.sets if lin.finish_key(s) <= key), default=None)
+    if done is None:
+        return None
+    upto = min(key, done)
+    inside, before, _ = locate(windows, upto)
+    point = upto if inside is not None else before.end if before is not None else None
+    return None if point is None else key - point
+
+
 # -- one pass over the sets ----------------------------------------------------------------------
 
 @dataclass(slots=True)
@@ -467,7 +479,7 @@ def audit_lineage(lin: Lineage, opts: AuditOptions | None = None, *, superseded:
     if opts.as_of is not None:
         key = as_of_key(lin, clock, opts.as_of)
         as_of = clock.from_key(key)
-        rpo = max(timedelta(0), key - windows[-1].end) if windows else None
+        rpo = _rpo(lin, windows, key)
     return LineageAudit(
         lineage=lin, findings=findings,
         windows=tuple((clock.from_key(w.start), clock.from_key(w.end)) for w in windows),

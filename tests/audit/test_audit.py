@@ -124,3 +124,16 @@ def test_worst_case_is_the_plan_the_planner_makes_with_one_log_over_several_diff
     assert (a.worst_steps.steps, a.worst_steps.bytes) == (2, 1050)
     assert a.worst_steps.diff_uuid is None
     check_against_planner(lin, a)
+
+
+def test_rpo_as_of_a_past_instant_counts_only_the_backups_taken_by_then():
+    """RPO at --as-of T is T minus the latest point the backups finished by T restore to: at
+    10:20, with logs at 10:15 and 10:30, five minutes (not 0 because a later log exists now)."""
+    f = full("10:00", 100, 120)
+    logs = [log("10:15", 110, 150), log("10:30", 150, 180), log("10:45", 180, 210)]
+    [lin] = history(f, *logs).lineages.values()
+    day = f.backup_finish_date.date()
+    at = datetime.combine(day, datetime.min.time()).replace(hour=10, minute=20)
+    assert audit_lineage(lin, AuditOptions(as_of=at)).rpo == timedelta(minutes=5)
+    assert audit_lineage(lin, AuditOptions(as_of=at.replace(hour=11))).rpo == timedelta(minutes=35)
+    assert audit_lineage(lin, AuditOptions(as_of=at.replace(minute=5))).rpo == timedelta(minutes=5)
