@@ -502,8 +502,12 @@ def _age_findings(c: _Collector, opts: ValidateOptions) -> tuple[timedelta | Non
     if opts.as_of is None:
         return None, None
     now = as_of_key(lin, c.clock, opts.as_of)
-    full = max(lin.fulls, key=lin.finish_key, default=None)
+    # a past --as-of counts only what had finished by then
+    full = max((f for f in lin.fulls if lin.finish_key(f) <= now), key=lin.finish_key, default=None)
     log = c.newest_log  # the newest a restore can reach: a log after a break is no recovery point
+    if log is not None and lin.finish_key(log) > now:
+        log = max((b for run in lin.runs for b in run.logs
+                   if lin.finish_key(b) <= now and c.covered(lin.reach_key(b))), key=lin.finish_key, default=None)
     full_age = now - lin.finish_key(full) if full else None
     # since the log backup finished (as for the full): its last commit (last_valid_restore_time)
     # can be hours older on an idle database whose log-backup job runs on time
@@ -513,6 +517,8 @@ def _age_findings(c: _Collector, opts: ValidateOptions) -> tuple[timedelta | Non
               f"{_age(full_age)} before {c.clock.from_key(now).local_text}; the limit is {_age(opts.max_full_age)}.",
               "check the full-backup job (schedule, failures, disk space) and run it now.", full)
     newest = lin.sets[-1] if lin.sets else None
+    if newest is not None and lin.finish_key(newest) > now:
+        newest = max((b for b in lin.sets if lin.finish_key(b) <= now), key=lin.finish_key, default=None)
     if opts.max_log_age is not None and newest is not None and not newest.is_simple:
         if log is None:
             c.add("STALE_LOG", "the database has no usable log backup at all; point-in-time recovery is impossible.",

@@ -172,3 +172,16 @@ def test_a_copy_only_log_before_a_gap_does_not_hide_the_loss():
     assert "No point in time is lost" not in gap.message
     assert lost(gap) == ("2026-01-05 10:20:00", None)
     assert "after 2026-01-05 10:20:00" in gap.message
+
+
+def test_ages_at_a_past_as_of_count_only_the_backups_finished_by_then():
+    """--as-of 10:20 with a full at 10:00 and logs at 10:15, 10:30, 10:45 (and a full at 11:00):
+    the newest full then is 20 minutes old and the newest log 5, not negative ages from later ones."""
+    sets = [full("10:00", 100, 120), log("10:15", 110, 150), log("10:30", 150, 180), log("10:45", 180, 210),
+            full("11:00", 215, 230)]
+    [lf] = validate_history(history(*sets), ValidateOptions(max_full_age=timedelta(minutes=10),
+                                                            max_log_age=timedelta(minutes=10),
+                                                            as_of=datetime(2026, 1, 5, 10, 20)))
+    assert (lf.full_age, lf.log_age) == (timedelta(minutes=20), timedelta(minutes=5))
+    codes = [f.code for f in lf.findings]
+    assert "STALE_FULL" in codes and "STALE_LOG" not in codes
