@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import codecs
-import gc
 import json
 import sys
 import time
@@ -101,10 +100,6 @@ def load_from_args(
         print(f"restoreplan: warning: skipped {name}: {reason}", file=sys.stderr)
     for server, message in loaded.failures:
         print(f"restoreplan: warning: {server}: not read: {message}", file=sys.stderr)
-    # A command loads one history and keeps it to the end: keep the cyclic collector from
-    # traversing its millions of (acyclic) objects again while the command works on it
-    # (main unfreezes them when the command is done).
-    gc.freeze()
     return loaded
 
 

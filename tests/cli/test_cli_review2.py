@@ -306,3 +306,29 @@ def test_a_reader_that_closes_the_pipe_early_is_not_success(tmp_path, monkeypatc
     stdout = ClosedPipe(open(tmp_path / "out", "wb"))  # a real descriptor for the /dev/null switch
     monkeypatch.setattr(sys, "stdout", stdout)
     assert main(["audit", "--format", "html"]) == 141
+
+
+def test_the_collector_is_paused_for_a_command_and_left_as_it_was(monkeypatch):
+    """The cyclic collector is off while a command works (its history and results hold no
+    cycles worth a traversal of millions of objects) and restored after, even on an error."""
+    import gc
+
+    import restoreplan.cli.audit_cmd as audit_cmd
+
+    seen = []
+    real = audit_cmd.run
+
+    def spy(args):
+        seen.append(gc.isenabled())
+        return real(args)
+
+    monkeypatch.setattr(audit_cmd, "run", spy)
+    for enabled in (True, False):
+        (gc.enable if enabled else gc.disable)()
+        try:
+            main(["audit", "--format", "json"])
+            main(["audit", "--history", "/nonexistent.csv"])
+            assert gc.isenabled() is enabled
+        finally:
+            gc.enable()
+    assert seen and not any(seen)
