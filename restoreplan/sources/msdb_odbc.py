@@ -29,7 +29,6 @@ from restoreplan.sources.msdb_query import (
     build_backupfile_query,
     build_logmark_query,
     build_query,
-    build_restorehistory_query,
     dialect_for_dbms,
 )
 from restoreplan.sources.odbc_cells import convert, exact_lsn
@@ -61,7 +60,6 @@ class MsdbResult:
     rows: list[dict[str, Any]]
     database_files: dict[str, list[DatabaseFile]]
     marks: list[LogMark]
-    restored_backup_set_uuids: frozenset[str]
     server: str
     columns: tuple[str, ...] = ()
     dialect: str = "tsql"
@@ -209,7 +207,7 @@ def _discover(session: _Session, pyodbc: Any, schema: str | None) -> None:
     """Find the tables' columns through the ODBC catalog; fall back to unqualified (SQLite)."""
     cur = session.conn.cursor()
     try:
-        for table in (*TABLES.values(), "backupfile", "logmarkhistory", "restorehistory"):
+        for table in (*TABLES.values(), "backupfile", "logmarkhistory"):
             rows = cur.columns(table=table, schema=schema).fetchall() if schema else []
             if not rows:
                 rows = cur.columns(table=table).fetchall()
@@ -434,21 +432,10 @@ def _read_all(
             assert lsn is not None and mark_time is not None
             marks.append(LogMark(str(row[0]), str(row[1]), LSN(lsn), mark_time, row[2]))
 
-    restored: set[str] = set()
-    if "restorehistory" in session.available:
-        sql, params = build_restorehistory_query(server_name=server_name, **common)
-        try:
-            for _, row in _stream(session, pyodbc, sql, params, "restorehistory"):
-                guid = v.parse_guid(row[0]) if row[0] is not None else None
-                if guid:
-                    restored.add(guid)
-        except (InputError, v.ValueProblem):
-            restored = set()  # optional: a login without SELECT on restorehistory still plans
     return MsdbResult(
         rows=rows,
         database_files=files,
         marks=marks,
-        restored_backup_set_uuids=frozenset(restored),
         server=session.server,
         columns=tuple(columns),
         dialect=session.dialect,

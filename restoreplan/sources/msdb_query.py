@@ -280,29 +280,6 @@ def build_logmark_query(
     return sql, params
 
 
-def build_restorehistory_query(
-    *,
-    schema: str | None = "dbo",
-    database: str | None = None,
-    server_name: str | None = None,
-    dialect: str = "tsql",
-    catalog: str | None = None,
-) -> tuple[str, Params]:
-    """backup_set_uuid of every backup set this server has restored (restorehistory)."""
-    _check_dialect(dialect)
-    bs, rh = (table_name(t, schema, catalog) for t in ("backupset", "restorehistory"))
-    where, params = _filters(
-        database=database, since=None, server_name=server_name, dialect=dialect
-    )
-    sql = (
-        "SELECT DISTINCT bs.backup_set_uuid\n"
-        f"FROM {rh} rh\n"
-        f"JOIN {bs} bs ON bs.backup_set_id = rh.backup_set_id\n"
-        f"{where}".rstrip("\n")
-    )
-    return sql, params
-
-
 _EXPORT_HEADER = """\
 -- restoreplan: backup history export{version_note}
 -- Run against msdb with a login that has db_datareader on msdb (or SELECT on backupset,

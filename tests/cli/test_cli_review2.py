@@ -160,8 +160,7 @@ def _inventory_with_one_failure(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     records = list(tabular.read_records(str(ROOT / "fixtures" / "hr_1c7a8a5a.csv")))
 
     def fake(path: object, **kwargs: object) -> msdb_odbc.InventoryResult:
-        ok = msdb_odbc.MsdbResult(rows=records, database_files={}, marks=[], restored_backup_set_uuids=frozenset(),
-                                   server="sqlok")
+        ok = msdb_odbc.MsdbResult(rows=records, database_files={}, marks=[], server="sqlok")
         return msdb_odbc.InventoryResult(results=[ok], failures=[("sqlbad", "cannot connect: login failed")])
 
     monkeypatch.setattr(msdb_odbc, "read_inventory", fake)
