@@ -321,6 +321,20 @@ def unavailability(bs: BackupSet) -> str | None:
 _set_order = attrgetter("backup_finish_date", "last_lsn", "backup_set_uuid")
 
 
+def live_fork(lin: Lineage) -> str | None:
+    """The recovery fork the database is on now: that of its most recent backup (restore-rules B.6).
+
+    A tail-log backup comes from the live database, so a tail plan must end on this fork.
+    """
+    def compute() -> str | None:
+        known = [s for s in lin.own_sets if s.last_recovery_fork_guid or s.first_recovery_fork_guid]
+        if not known:
+            return None
+        newest = max(known, key=lambda s: (lin.finish_key(s), s.last_lsn))
+        return newest.last_recovery_fork_guid or newest.first_recovery_fork_guid
+    return lin.memo("live_fork", compute)
+
+
 def build_lineage(key: str, sets: Sequence[BackupSet], unavailable: dict[str, str]) -> Lineage:
     ordered = sorted(sets, key=_set_order)
     utc = all(s.traits.time_zone is not None for s in ordered)

@@ -12,12 +12,12 @@ from datetime import datetime
 from restoreplan.core.chain import Goal, fork_at
 from restoreplan.core.choice import newest_choice, search, time_search
 from restoreplan.core.errors import NotRecoverable, UsageError
-from restoreplan.core.history import History, Lineage
+from restoreplan.core.history import History, Lineage, live_fork
 from restoreplan.core.model import BackupType, LogMark
 from restoreplan.core.plan import Action, Plan, Stop, StopKind
 from restoreplan.core.refusals import around_lsn, explain_time, last_reachable
 from restoreplan.core.steps import build_plan, with_tail_backup
-from restoreplan.core.tail import live_fork, tail_plan
+from restoreplan.core.tail import tail_plan
 from restoreplan.core.target import (
     Clock,
     RecoveryTarget,
@@ -174,7 +174,7 @@ def plan_lineage(lin: Lineage, target: RecoveryTarget, opts: PlanOptions, warnin
         fork = _lsn_fork(lin, n, warnings)
         res = search(lin, Goal(lsn=n, fork=fork), lambda b: b.last_lsn.value <= n, lambda b: False)
         if res.best is None:
-            nb, na = around_lsn(lin, clock, n)
+            nb, na = around_lsn(lin, clock, n, fork)
             raise NotRecoverable(f"LSN {n} is not reachable: no chain of backups from a full ending at or before it "
                                  "reaches a log that contains it", lsn=n, nearest_before=nb, nearest_after=na,
                                  hint="check validate's LOG_GAP findings; the nearest reachable times are given",
@@ -186,7 +186,7 @@ def plan_lineage(lin: Lineage, target: RecoveryTarget, opts: PlanOptions, warnin
         m = mark.lsn.value
         res = search(lin, Goal(lsn=m, fork=fork), lambda b: b.last_lsn.value <= m, lambda b: False)
         if res.best is None:
-            nb, na = around_lsn(lin, clock, m)
+            nb, na = around_lsn(lin, clock, m, fork)
             raise NotRecoverable(f"mark {target.mark!r} at LSN {m} is not reachable from the backups", lsn=m,
                                  nearest_before=nb, nearest_after=na,
                                  hint="check validate's LOG_GAP findings; the nearest reachable times are given",

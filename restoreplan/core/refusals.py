@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from restoreplan.core.chain import fork_at
 from restoreplan.core.choice import Search
 from restoreplan.core.errors import NotRecoverable, PointInfo
-from restoreplan.core.history import Lineage
+from restoreplan.core.history import Lineage, forks_match, live_fork
 from restoreplan.core.model import BackupType
 from restoreplan.core.target import (
     Clock,
@@ -89,16 +90,24 @@ def last_reachable(lin: Lineage, clock: Clock) -> PointInfo | None:
     return point(clock, windows[-1].end) if windows else None
 
 
-def around_lsn(lin: Lineage, clock: Clock, n: int) -> tuple[PointInfo | None, PointInfo | None]:
-    """The nearest reachable times around LSN ``n``, for a refusal: an LSN has no time of its
-    own, so it is placed after the backups that end at or before it and before those that
-    begin after it."""
-    lo = max((lin.finish_key(s) for s in lin.sets if s.last_lsn.value <= n), default=None)
-    hi = min((lin.start_key(s) for s in lin.sets if s.first_lsn.value > n), default=None)
+def around_lsn(lin: Lineage, clock: Clock, n: int, fork: str | None) -> tuple[PointInfo | None, PointInfo | None]:
+    """The nearest reachable times around LSN ``n``, for a refusal. An LSN has no time of its
+    own: the state without it is at the latest the end of the backups that end at or before it,
+    the state with it at the earliest the end of the first backup that ends after it. Both are
+    taken on one recovery fork (``fork``, else that of a log holding ``n``, else the live one):
+    across forks a lower LSN can end later."""
+    if fork is None:
+        holders = lin.logs_holding(n)
+        fork = fork_at(holders[-1], n) if holders else live_fork(lin)
+    on_fork = [s for s in lin.sets if forks_match(s.last_recovery_fork_guid or s.first_recovery_fork_guid, fork)]
+    lo = max((lin.finish_key(s) for s in on_fork if s.last_lsn.value <= n), default=None)
+    hi = min((lin.finish_key(s) for s in on_fork if s.last_lsn.value > n), default=None)
     before = after = None
     for w in lineage_windows(lin):
         if lo is not None and w.start <= lo:
             before = min(w.end, lo)
         if hi is not None and after is None and w.end >= hi:
             after = max(w.start, hi)
+    if before is not None and after is not None and after < before:
+        after = None  # the fork's own backups disagree with time: no point after is certain
     return point(clock, before), point(clock, after)

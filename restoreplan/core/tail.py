@@ -10,7 +10,7 @@ from datetime import datetime
 from restoreplan.core.chain import Goal
 from restoreplan.core.choice import search
 from restoreplan.core.errors import NotRecoverable
-from restoreplan.core.history import Lineage, forks_match
+from restoreplan.core.history import Lineage, forks_match, live_fork
 from restoreplan.core.model import BackupSet, BackupType
 from restoreplan.core.plan import Plan, Stop, StopKind
 from restoreplan.core.refusals import last_reachable
@@ -21,20 +21,6 @@ from restoreplan.core.target import (
     ResolvedTime,
     fmt_time,
 )
-
-
-def live_fork(lin: Lineage) -> str | None:
-    """The recovery fork the database is on now: that of its most recent backup (restore-rules B.6).
-
-    A tail-log backup comes from the live database, so a tail plan must end on this fork.
-    """
-    def compute() -> str | None:
-        known = [s for s in lin.own_sets if s.last_recovery_fork_guid or s.first_recovery_fork_guid]
-        if not known:
-            return None
-        newest = max(known, key=lambda s: (lin.finish_key(s), s.last_lsn))
-        return newest.last_recovery_fork_guid or newest.first_recovery_fork_guid
-    return lin.memo("live_fork", compute)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from restoreplan.core.lsn import LSN
 from restoreplan.core.plan import Plan
 from restoreplan.core.planner import PlanOptions, plan_restore
 from restoreplan.core.target import RecoveryTarget
-from tests.builders import diff, full, history, log, when, with_
+from tests.builders import FORK_A, FORK_B, diff, full, history, log, when, with_
 
 
 def plan(h, at: str, tail: str = "never", **kw) -> Plan:
@@ -227,3 +227,29 @@ def test_an_unreachable_lsn_names_the_nearest_reachable_points_around_it():
     assert err.value.code == "LSN_NOT_REACHABLE"
     assert err.value.nearest_before is not None and err.value.nearest_before.local.endswith("10:15:00")
     assert err.value.nearest_after is not None and err.value.nearest_after.local.endswith("11:00:00")
+
+
+def test_an_lsn_no_log_holds_is_placed_on_the_live_fork():
+    """Fork A has a gap around LSN 200; the database was restored to LSN 140 and went on on fork B
+    (logs to 190). No log holds 200: its nearest points are taken on the fork the database is on
+    now, never one fork's time for "before" and the other's for "after" (11:30 before, 11:14:30
+    after, as it was)."""
+    sets = [full("10:00", 100, 120), log("10:15", 110, 150), log("10:30", 150, 180), log("11:00", 210, 240),
+            log("11:15", 130, 160, first_recovery_fork_guid=FORK_A, last_recovery_fork_guid=FORK_B,
+                fork_point_lsn=LSN(140)),
+            log("11:30", 160, 190, fork=FORK_B)]
+    with pytest.raises(NotRecoverable) as err:
+        plan_restore(history(*sets), "db", RecoveryTarget.at_lsn(LSN(200)), PlanOptions(tail="never"))
+    e = err.value
+    assert e.code == "LSN_NOT_REACHABLE"
+    assert e.nearest_before is not None and e.nearest_before.local.endswith("11:30:00")
+    assert e.nearest_after is None or e.nearest_before.local <= e.nearest_after.local
+
+
+def test_an_lsn_inside_the_full_has_the_full_end_as_its_nearest_point_after():
+    """LSN 150 lies inside the only full (100-200): the first state that holds it is the full's end."""
+    sets = [full("10:00", 100, 200, start="09:50"), log("10:15", 90, 250), log("10:30", 250, 300)]
+    with pytest.raises(NotRecoverable) as err:
+        plan_restore(history(*sets), "db", RecoveryTarget.at_lsn(LSN(150)), PlanOptions(tail="never"))
+    assert err.value.code == "LSN_NOT_REACHABLE"
+    assert err.value.nearest_after is not None and err.value.nearest_after.local == "2026-01-05 10:00:00"
