@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from restoreplan.core.choice import Choice, cheapest_at, ends_by_time, start_keys
-from restoreplan.core.history import History, Lineage
+from restoreplan.core.history import History, Lineage, as_it_stood
 from restoreplan.core.lsn import LSN
 from restoreplan.core.model import BackupSet, BackupType
 from restoreplan.core.target import Clock, ResolvedTime, clock_of, fmt_time
@@ -29,7 +29,7 @@ from restoreplan.core.validate import (
     superseded,
     validate_lineage,
 )
-from restoreplan.core.windows import Window, data_starts, explored, locate
+from restoreplan.core.windows import Window, data_starts, explored
 
 _EPS = timedelta(milliseconds=1)
 
@@ -289,14 +289,12 @@ def _worst(lin: Lineage, clock: Clock, windows: list[Window], stats: tuple[TypeS
 
 def _rpo(lin: Lineage, windows: list[Window], key: datetime) -> timedelta | None:
     """``key`` minus the latest point the backups finished by then restore to (a past --as-of
-    does not count the backups taken after it); None when none restores to anything yet."""
-    done = max((lin.reach_key(s) for s in lin.sets if lin.finish_key(s) <= key), default=None)
-    if done is None:
+    judges the lineage as those backups left it); None when none restores to anything yet."""
+    past = as_it_stood(lin, key)
+    if past is None:
         return None
-    upto = min(key, done)
-    inside, before, _ = locate(windows, upto)
-    point = upto if inside is not None else before.end if before is not None else None
-    return None if point is None else key - point
+    past_windows = windows if past is lin else explored(past).windows
+    return max(timedelta(0), key - past_windows[-1].end) if past_windows else None
 
 
 # -- one pass over the sets ----------------------------------------------------------------------

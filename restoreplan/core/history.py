@@ -335,9 +335,26 @@ def live_fork(lin: Lineage) -> str | None:
     return lin.memo("live_fork", compute)
 
 
-def build_lineage(key: str, sets: Sequence[BackupSet], unavailable: dict[str, str]) -> Lineage:
+def as_it_stood(lin: Lineage, until: datetime) -> Lineage | None:
+    """The lineage with only the backups finished by ``until`` (a key on its clock): what a past
+    --as-of judges, since a later backup can make earlier times reachable (a log closing a gap).
+    The lineage itself when every backup had finished by then; None when none had."""
+    sets = [s for s in lin.sets if lin.finish_key(s) <= until]
+    if len(sets) == len(lin.sets):
+        return lin
+    if not sets:
+        return None
+    past = build_lineage(lin.key, sets, lin.unavailable, utc=lin.utc)
+    past.copies, past.family, past.borrowed = lin.copies, lin.family, lin.borrowed
+    return past
+
+
+def build_lineage(key: str, sets: Sequence[BackupSet], unavailable: dict[str, str], *,
+                  utc: bool | None = None) -> Lineage:
+    """``utc``: the clock to compare on (default: UTC when every set has a time_zone)."""
     ordered = sorted(sets, key=_set_order)
-    utc = all(s.traits.time_zone is not None for s in ordered)
+    if utc is None:
+        utc = all(s.traits.time_zone is not None for s in ordered)
     by_uuid = {s.backup_set_uuid: s for s in ordered}
     blocked = dict(unavailable)
     for s in ordered:

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from restoreplan.core.history import History, Lineage
+from restoreplan.core.history import History, Lineage, as_it_stood
 from restoreplan.core.lsn import LSN
 from restoreplan.core.model import BackupSet, BackupType
 from restoreplan.core.target import Clock, ResolvedTime, clock_of, fmt_time
-from restoreplan.core.windows import Window, data_starts, lineage_windows
+from restoreplan.core.windows import Window, data_starts, explored, lineage_windows
 
 
 class Severity(StrEnum):
@@ -502,12 +502,19 @@ def _age_findings(c: _Collector, opts: ValidateOptions) -> tuple[timedelta | Non
     if opts.as_of is None:
         return None, None
     now = as_of_key(lin, c.clock, opts.as_of)
-    # a past --as-of counts only what had finished by then
-    full = max((f for f in lin.fulls if lin.finish_key(f) <= now), key=lin.finish_key, default=None)
-    log = c.newest_log  # the newest a restore can reach: a log after a break is no recovery point
-    if log is not None and lin.finish_key(log) > now:
-        log = max((b for run in lin.runs for b in run.logs
-                   if lin.finish_key(b) <= now and c.covered(lin.reach_key(b))), key=lin.finish_key, default=None)
+    # a past --as-of judges the lineage as the backups finished by then left it
+    # (log: the newest a restore can reach; a log after a break is no recovery point)
+    past = as_it_stood(lin, now)
+    full: BackupSet | None
+    log: BackupSet | None
+    newest: BackupSet | None
+    if past is None:
+        full = log = newest = None
+    elif past is lin:
+        full, log, newest = max(lin.fulls, key=lin.finish_key, default=None), c.newest_log, lin.sets[-1]
+    else:
+        full, newest = max(past.fulls, key=past.finish_key, default=None), past.sets[-1]
+        _, log = _log_cover(_Collector(past, explored(past).windows))
     full_age = now - lin.finish_key(full) if full else None
     # since the log backup finished (as for the full): its last commit (last_valid_restore_time)
     # can be hours older on an idle database whose log-backup job runs on time
@@ -516,9 +523,6 @@ def _age_findings(c: _Collector, opts: ValidateOptions) -> tuple[timedelta | Non
         c.add("STALE_FULL", f"the newest restorable full backup {full.backup_set_uuid} finished {_t(full)}, "
               f"{_age(full_age)} before {c.clock.from_key(now).local_text}; the limit is {_age(opts.max_full_age)}.",
               "check the full-backup job (schedule, failures, disk space) and run it now.", full)
-    newest = lin.sets[-1] if lin.sets else None
-    if newest is not None and lin.finish_key(newest) > now:
-        newest = max((b for b in lin.sets if lin.finish_key(b) <= now), key=lin.finish_key, default=None)
     if opts.max_log_age is not None and newest is not None and not newest.is_simple:
         if log is None:
             c.add("STALE_LOG", "the database has no usable log backup at all; point-in-time recovery is impossible.",

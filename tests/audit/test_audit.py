@@ -11,7 +11,7 @@ from restoreplan.core.errors import NotRecoverable
 from restoreplan.core.planner import PlanOptions, plan_lineage
 from restoreplan.core.target import Clock, RecoveryTarget
 from restoreplan.sources.load import LoadRequest, load
-from tests.builders import diff, full, history, log
+from tests.builders import diff, full, history, log, when
 
 
 def chain():
@@ -137,3 +137,15 @@ def test_rpo_as_of_a_past_instant_counts_only_the_backups_taken_by_then():
     assert audit_lineage(lin, AuditOptions(as_of=at)).rpo == timedelta(minutes=5)
     assert audit_lineage(lin, AuditOptions(as_of=at.replace(hour=11))).rpo == timedelta(minutes=35)
     assert audit_lineage(lin, AuditOptions(as_of=at.replace(minute=5))).rpo == timedelta(minutes=5)
+
+
+def test_rpo_at_a_past_as_of_does_not_count_a_window_a_later_log_opens():
+    """A full with a missing file finished 10:45; at --as-of 10:50 only the full of 10:00 and the
+    logs to 10:30 could restore, so the RPO is 20 minutes (10:45 is reachable now only through
+    the log of 11:00, not taken yet then)."""
+    f, l1, l2, l3 = full("10:00", 100, 120), log("10:15", 110, 150), log("10:30", 150, 180), log("11:00", 180, 210)
+    damaged = full("10:45", 185, 190)
+    h = history(f, l1, l2, l3, damaged, unavailable={damaged.backup_set_uuid: "file missing"})
+    [lin] = h.lineages.values()
+    assert audit_lineage(lin, AuditOptions(as_of=when("10:50"))).rpo == timedelta(minutes=20)
+    assert audit_lineage(lin, AuditOptions(as_of=when("09:50"))).rpo is None  # nothing finished yet

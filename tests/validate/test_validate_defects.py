@@ -185,3 +185,14 @@ def test_ages_at_a_past_as_of_count_only_the_backups_finished_by_then():
     assert (lf.full_age, lf.log_age) == (timedelta(minutes=20), timedelta(minutes=5))
     codes = [f.code for f in lf.findings]
     assert "STALE_FULL" in codes and "STALE_LOG" not in codes
+
+
+def test_log_age_at_a_past_as_of_does_not_count_a_log_only_a_later_log_makes_reachable():
+    """At 10:27 the copy-only log of 10:25 (an orphan then: it follows no log) was no recovery
+    point; the newest usable log was that of 10:15, twelve minutes old."""
+    sets = [full("10:00", 100, 120), log("10:15", 110, 150),
+            log("10:25", 155, 170, is_copy_only=True), log("10:30", 150, 180)]
+    [lf] = validate_history(history(*sets), ValidateOptions(max_log_age=timedelta(minutes=10),
+                                                            as_of=when("10:27")))
+    assert lf.log_age == timedelta(minutes=12)
+    assert "STALE_LOG" in [f.code for f in lf.findings]
