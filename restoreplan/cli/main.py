@@ -103,9 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         # the reader went away (`| head`, a sqlcmd that stopped): the output is incomplete, which
-        # is not success; 141 is what a shell shows for a writer SIGPIPE stopped. stdout is
-        # pointed at /dev/null so that the interpreter's last flush does not fail again.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        # is not success; 141 is what a shell shows for a writer SIGPIPE stopped
+        _silence_stdout()
         return EXIT_BROKEN_PIPE
     except UnicodeEncodeError as exc:
         # stdout's encoding (PYTHONIOENCODING, a non-UTF-8 locale) cannot write a name of the history
@@ -116,6 +115,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if collecting:
             gc.enable()
+
+
+def _silence_stdout() -> None:
+    """Point stdout's descriptor at /dev/null, so that the interpreter's last flush of a closed
+    pipe does not fail again (a stdout without a descriptor, a StringIO, is left as it is)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
 
 
 def _refuse_empty_values(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:

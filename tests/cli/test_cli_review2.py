@@ -331,3 +331,16 @@ def test_the_collector_is_paused_for_a_command_and_left_as_it_was(monkeypatch):
         finally:
             gc.enable()
     assert seen and not any(seen)
+
+
+def test_a_closed_pipe_on_a_stdout_without_a_descriptor_still_exits_141(monkeypatch):
+    """redirect_stdout to a StringIO, pytest's capsys: no fileno to point at /dev/null."""
+    import io
+    import sys
+
+    class ClosedPipe(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    assert main(["audit", "--format", "html"]) == 141
