@@ -103,9 +103,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         # the reader went away (`| head`, a sqlcmd that stopped): the output is incomplete, which
-        # is not success; 141 is what a shell shows for a writer SIGPIPE stopped
+        # is not success; 141 is what a shell shows for a writer SIGPIPE stopped (Nagios: UNKNOWN)
         _silence_stdout()
-        return EXIT_BROKEN_PIPE
+        try:
+            print("restoreplan: the output was closed before it was all written (broken pipe)", file=sys.stderr)
+        except OSError:
+            pass
+        return 3 if getattr(args, "nagios", False) else EXIT_BROKEN_PIPE
     except UnicodeEncodeError as exc:
         # stdout's encoding (PYTHONIOENCODING, a non-UTF-8 locale) cannot write a name of the history
         print(f"restoreplan: cannot write {exc.object[exc.start:exc.end]!r} in the output encoding {exc.encoding}: "

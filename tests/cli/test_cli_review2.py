@@ -344,3 +344,16 @@ def test_a_closed_pipe_on_a_stdout_without_a_descriptor_still_exits_141(monkeypa
 
     monkeypatch.setattr(sys, "stdout", ClosedPipe())
     assert main(["audit", "--format", "html"]) == 141
+
+
+def test_a_closed_pipe_says_so_on_stderr_and_is_unknown_to_nagios(monkeypatch, capsys):
+    import io
+    import sys
+
+    class ClosedPipe(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    assert main(["validate", "--nagios"]) == 3  # the Nagios convention has no 141: UNKNOWN
+    assert "broken pipe" in capsys.readouterr().err
