@@ -81,8 +81,11 @@ def choose_lineage(history: History, database: str, target: RecoveryTarget, fami
     return chosen, [note]
 
 
-def _resolve_mark(lin: Lineage, target: RecoveryTarget) -> tuple[LogMark, str | None]:
-    """The mark a target names in this lineage, and the recovery fork of its record."""
+def _resolve_mark(lin: Lineage, target: RecoveryTarget, warnings: list[str]) -> tuple[LogMark, str | None]:
+    """The mark a target names in this lineage, and the recovery fork of its record. STOPATMARK
+    stops at the first mark of that name in the logs restored: when the name was marked on
+    several recovery forks, the fork decides which, and the live fork is taken (as for an LSN,
+    ``_lsn_fork``), saying so."""
     if not lin.marks and not lin.outside_marks:
         raise UsageError("no marks are loaded for this database", hint="pass --marks FILE (an export of msdb.dbo.logmarkhistory)")
     named = sorted((m for m in lin.marks if m.mark_name == target.mark), key=lambda m: m.lsn)
@@ -99,9 +102,20 @@ def _resolve_mark(lin: Lineage, target: RecoveryTarget) -> tuple[LogMark, str | 
                    f"lineage (family_guid {lin.key}): it belongs to another incarnation of {lin.database_name!r}, "
                    "or the log backup that holds it is not in the history")
         raise NotRecoverable(msg, hint=f"known marks of this lineage: {known}", code="UNKNOWN_MARK")
-    mark = named[0]
-    log = lin.mark_logs(mark)[0]
-    return mark, fork_at(log, mark.lsn.value)
+    first_on: dict[str | None, LogMark] = {}  # the first mark of the name on each fork
+    for m in named:
+        first_on.setdefault(fork_at(lin.mark_logs(m)[0], m.lsn.value), m)
+    if len(first_on) < 2:
+        mark = named[0]
+        return mark, fork_at(lin.mark_logs(mark)[0], mark.lsn.value)
+    live = live_fork(lin)
+    fork = live if live in first_on else max(first_on, key=lambda f: first_on[f].mark_time)
+    others = ", ".join(sorted(str(f) for f in first_on if f != fork))
+    warnings.append(f"mark {target.mark!r} was made on {len(first_on)} recovery forks (the database was "
+                    f"restored WITH RECOVERY in between): planning on fork {fork}"
+                    + (" (the one the database is on now)" if fork == live else " (the newest mark's)")
+                    + f", not on {others}")
+    return first_on[fork], fork
 
 
 def _lsn_fork(lin: Lineage, n: int, warnings: list[str]) -> str | None:
@@ -182,7 +196,7 @@ def plan_lineage(lin: Lineage, target: RecoveryTarget, opts: PlanOptions, warnin
         stop = Stop(StopKind.STOPATMARK, f"lsn:{n}")
         return build_plan(lin, clock, target, None, res.best, stop, None, warnings, f"LSN {n} (STOPATMARK, the record at that LSN included)", None, stop_all=False)
     if target.kind in (TargetKind.MARK, TargetKind.BEFORE_MARK):
-        mark, fork = _resolve_mark(lin, target)
+        mark, fork = _resolve_mark(lin, target, warnings)
         m = mark.lsn.value
         res = search(lin, Goal(lsn=m, fork=fork), lambda b: b.last_lsn.value <= m, lambda b: False)
         if res.best is None:

@@ -335,3 +335,18 @@ def test_a_time_in_a_spanning_log_entered_past_the_fork_point_is_reachable():
     with pytest.raises(NotRecoverable) as err:  # entered at its first LSN, the spanning log still can't tell
         plan(history(f, l1, l2, l2_old, span, l4), "11:12")
     assert err.value.code in ("FORK_SPAN", "LOG_GAP")
+
+
+def test_a_mark_name_on_two_forks_is_planned_on_the_live_fork_and_says_so():
+    """"m" was marked on the old fork (LSN 220, before the restore) and again on the live one (LSN
+    270): STOPATMARK stops at the first "m" of the logs restored, so the fork decides which; as for
+    an LSN on two forks, the live fork is taken and the plan says so (B.6)."""
+    f, l1, l2, l2_old, span, l4 = _forked()
+    marks = (LogMark("db", "m", LSN(220), when("10:40")), LogMark("db", "m", LSN(270), when("11:25")))
+    p = plan(history(f, l1, l2, l2_old, span, l4, marks=marks), RecoveryTarget.at_mark("m"))
+    assert restored(p) == uuids(f, l1, l2, span, l4)
+    assert "LSN 270" in p.recovery_point
+    assert any("2 recovery forks" in w and FORK_B in w and "now" in w for w in p.warnings)
+    # --after past the old fork's mark picks it on the live fork without a word
+    p = plan(history(f, l1, l2, l2_old, span, l4, marks=marks), RecoveryTarget.at_mark("m", when("11:00")))
+    assert restored(p) == uuids(f, l1, l2, span, l4) and not any("recovery forks" in w for w in p.warnings)
