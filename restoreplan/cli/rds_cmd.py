@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from restoreplan.cli.common import EXIT_OK, EXIT_PROBLEMS, open_output, parse_time_arg, print_json
 from restoreplan.core.errors import UsageError
-from restoreplan.sources import rds_history, rds_instance
+from restoreplan.sources import rds_history, rds_instance, rds_tlog
 
 PITR_EXAMPLE = """examples:
   aws rds describe-db-instances --db-instance-identifier prod-sql > inst.json
@@ -84,7 +84,7 @@ def run_tlog(args: argparse.Namespace) -> int:
             raise UsageError(f"{', '.join(unused)} shape(s) the rows of --emit-rows: give --emit-rows FILE too",
                              hint="or leave the option out")
     offset = _offset_minutes(args.instance_offset)  # a bad offset fails before anything is read
-    entries = rds_history.read_manifest(args.manifest)
+    entries = rds_tlog.read_manifest(args.manifest)
     objects = None
     if args.objects:
         s3opts = None
@@ -94,9 +94,9 @@ def run_tlog(args: argparse.Namespace) -> int:
                 s3opts = s3mod.S3Options(profile=args.profile, region=args.region, endpoint_url=args.endpoint_url)
             else:
                 s3opts = argparse.Namespace(profile=args.profile, region=args.region, endpoint_url=args.endpoint_url)
-        objects = rds_history.list_tlog_objects(args.objects, rds_history.s3_lister(s3opts))
+        objects = rds_tlog.list_tlog_objects(args.objects, rds_history.s3_lister(s3opts))
     as_of = _utc_arg(args.as_of) if args.as_of else None
-    report = rds_history.check_tlogs(entries, as_of=as_of, objects=objects)
+    report = rds_tlog.check_tlogs(entries, as_of=as_of, objects=objects)
     findings = list(report.findings)
     if args.task_status:
         tasks = rds_history.read_task_status(args.task_status)
@@ -108,7 +108,7 @@ def run_tlog(args: argparse.Namespace) -> int:
         if not prefix:
             raise UsageError("--emit-rows needs --objects s3://bucket/prefix or --prefix-arn arn:aws:s3:::bucket/prefix",
                              hint="the prefix given to rds_tlog_copy_setup")
-        rows = rds_history.tlog_rows(entries, prefix_arn=prefix, database_name=args.database,
+        rows = rds_tlog.tlog_rows(entries, prefix_arn=prefix, database_name=args.database,
                                      utc_offset_minutes=offset, objects=objects,
                                      only_copied=objects is not None)
         text = (rds_history.rows_to_json_text(rows) if args.emit_rows.lower().endswith(".json")

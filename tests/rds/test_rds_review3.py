@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from restoreplan.core.errors import InputError
-from restoreplan.sources import rds_history as rh
 from restoreplan.sources import rds_instance as ri
+from restoreplan.sources import rds_tlog as rt
 from tests.rds.test_tlog import T0, manifest_rows
 
 DATA = Path(__file__).parent / "data"
@@ -90,17 +90,17 @@ def test_malformed_describe_json_is_an_input_error(snaps: object, auto: object, 
 
 def test_duplicate_manifest_rows_are_one_entry() -> None:
     rows = manifest_rows(4)
-    entries = rh.parse_manifest(rows + [rows[1]], "m")
-    report = rh.check_tlogs(entries, as_of=T0 + timedelta(days=1))
+    entries = rt.parse_manifest(rows + [rows[1]], "m")
+    report = rt.check_tlogs(entries, as_of=T0 + timedelta(days=1))
     assert report.ok and not report.findings and len(report.entries) == 4
-    out = rh.tlog_rows(entries, prefix_arn="arn:aws:s3:::b/p")
+    out = rt.tlog_rows(entries, prefix_arn="arn:aws:s3:::b/p")
     assert len({r["backup_set_uuid"] for r in out}) == len(out) == 4
 
 
 def test_conflicting_duplicate_seq_is_reported_as_such() -> None:
     rows = manifest_rows(3)
     other = dict(rows[1], backup_file_epoch=int(rows[1]["backup_file_epoch"]) + 1)  # type: ignore[call-overload]
-    report = rh.check_tlogs(rh.parse_manifest([*rows, other], "m"), as_of=T0 + timedelta(days=1))
+    report = rt.check_tlogs(rt.parse_manifest([*rows, other], "m"), as_of=T0 + timedelta(days=1))
     codes = [f.code for f in report.findings]
     assert "DUPLICATE_SEQ" in codes and "SEQ_GAP" not in codes and not report.ok
 
@@ -108,7 +108,7 @@ def test_conflicting_duplicate_seq_is_reported_as_such() -> None:
 def test_time_exported_in_local_time_is_flagged() -> None:
     rows = manifest_rows(2)
     rows[0]["backup_file_time_utc"] = (T0 + timedelta(minutes=5) - timedelta(hours=5)).strftime("%Y-%m-%d %H:%M:%S")
-    report = rh.check_tlogs(rh.parse_manifest(rows, "m"), as_of=T0 + timedelta(days=1))
+    report = rt.check_tlogs(rt.parse_manifest(rows, "m"), as_of=T0 + timedelta(days=1))
     assert [f.code for f in report.findings] == ["TIME_MISMATCH"]
     assert "-5.00 h" in report.findings[0].message
 
@@ -117,4 +117,4 @@ def test_implausible_time_is_an_input_error_not_an_overflow() -> None:
     rows = manifest_rows(1)
     rows[0]["backup_file_time_utc"] = "9999-12-31 23:59:59"
     with pytest.raises(InputError, match="not a plausible time"):
-        rh.parse_manifest(rows, "m")
+        rt.parse_manifest(rows, "m")

@@ -18,6 +18,7 @@ from restoreplan.core.planner import PlanOptions, plan_restore
 from restoreplan.core.target import RecoveryTarget
 from restoreplan.emit.rds import RdsOptions, render_rds
 from restoreplan.sources import rds_history as rh
+from restoreplan.sources import rds_tlog as rt
 from restoreplan.sources.canonical import SetBuilder
 
 GUID = "9a0c1b7e-3a51-4f60-8d2f-0c6e1d2a4b77"
@@ -63,37 +64,37 @@ def full_row(arn: str = "arn:aws:s3:::rds-native/Shop/Shop_full.bak") -> dict[st
 
 
 def test_parse_key_and_object_name() -> None:
-    entries = rh.parse_manifest(manifest_rows(2), "m")
+    entries = rt.parse_manifest(manifest_rows(2), "m")
     e = entries[0]
     assert e.family_guid == GUID and e.seq_id == 100 and e.time_utc == T0 + timedelta(minutes=5)
     key = f"tlogs/{e.object_name}"
-    parsed = rh.parse_tlog_key(key, 2048)
+    parsed = rt.parse_tlog_key(key, 2048)
     assert parsed is not None and (parsed.db_id, parsed.family_guid, parsed.seq_id, parsed.epoch) == (DB_ID, GUID, 100, e.epoch)
     assert parsed.time_utc == e.time_utc
-    assert rh.parse_tlog_key("tlogs/5.x/5.x.1.2") is None
-    assert rh.parse_tlog_key(f"tlogs/6.{GUID}/5.{GUID}.1.2") is None  # db_id must repeat
+    assert rt.parse_tlog_key("tlogs/5.x/5.x.1.2") is None
+    assert rt.parse_tlog_key(f"tlogs/6.{GUID}/5.{GUID}.1.2") is None  # db_id must repeat
 
 
 def test_chain_findings_lsn_gap_flag_and_seq_gap() -> None:
     rows = manifest_rows(6, broken_at=103, flag_at=105)
     del rows[4]  # seq 104 missing
-    report = rh.check_tlogs(rh.parse_manifest(rows, "m"), as_of=T0 + timedelta(hours=1))
+    report = rt.check_tlogs(rt.parse_manifest(rows, "m"), as_of=T0 + timedelta(hours=1))
     codes = [(f.code, f.seq_id) for f in report.findings]
     assert ("LSN_GAP", 103) in codes
     assert ("SEQ_GAP", 105) in codes
     assert ("CHAIN_BROKEN", 105) in codes
     assert not report.ok
-    assert rh.check_tlogs(rh.parse_manifest(manifest_rows(4), "m"), as_of=T0 + timedelta(hours=1)).ok
+    assert rt.check_tlogs(rt.parse_manifest(manifest_rows(4), "m"), as_of=T0 + timedelta(hours=1)).ok
 
 
 def test_copy_window() -> None:
-    entries = rh.parse_manifest(manifest_rows(4), "m")
+    entries = rt.parse_manifest(manifest_rows(4), "m")
     as_of = T0 + timedelta(days=7, minutes=12)  # seq 100, 101 are older than 7 days
-    report = rh.check_tlogs(entries, as_of=as_of)
+    report = rt.check_tlogs(entries, as_of=as_of)
     assert report.expired == (100, 101)
     assert report.expiring == (102, 103)
-    copied = [rh.TlogKey(f"p/{e.object_name}", e.db_id, e.family_guid, e.seq_id, e.epoch, 2048) for e in entries[1:3]]
-    report2 = rh.check_tlogs(entries, as_of=as_of, objects=copied)
+    copied = [rt.TlogKey(f"p/{e.object_name}", e.db_id, e.family_guid, e.seq_id, e.epoch, 2048) for e in entries[1:3]]
+    report2 = rt.check_tlogs(entries, as_of=as_of, objects=copied)
     codes = {(f.code, f.seq_id) for f in report2.findings}
     assert ("NOT_COPIED_EXPIRED", 100) in codes
     assert ("NOT_COPIED", 103) in codes
@@ -101,8 +102,8 @@ def test_copy_window() -> None:
 
 
 def test_rows_plan_and_rds_script_with_tlogs() -> None:
-    entries = rh.parse_manifest(manifest_rows(6), "m")
-    rows = rh.tlog_rows(entries, prefix_arn="arn:aws:s3:::rds-tlogs/copies")
+    entries = rt.parse_manifest(manifest_rows(6), "m")
+    rows = rt.tlog_rows(entries, prefix_arn="arn:aws:s3:::rds-tlogs/copies")
     assert rows[0]["physical_device_name"] == f"arn:aws:s3:::rds-tlogs/copies/{DB_ID}.{GUID}/{DB_ID}.{GUID}.100.{entries[0].epoch}"
     b = SetBuilder()
     b.add_mappings([full_row()], "full")
@@ -111,28 +112,28 @@ def test_rows_plan_and_rds_script_with_tlogs() -> None:
     at = T0 + timedelta(minutes=17)
     plan = plan_restore(history, "Shop", RecoveryTarget.at(at), PlanOptions(tail="never"))
     logs = [s.backup for s in plan.steps if s.backup is not None and s.backup.type.value == "L"]
-    assert [rh.needed_tlogs([x], entries)[0].seq_id for x in logs if x is not None] == [100, 101, 102, 103]
+    assert [rt.needed_tlogs([x], entries)[0].seq_id for x in logs if x is not None] == [100, 101, 102, 103]
     sql = render_rds(plan, RdsOptions(target_name="Shop_restored"))
     assert f"@s3_arn_to_restore_from = N'arn:aws:s3:::rds-tlogs/copies/{DB_ID}.{GUID}/{DB_ID}.{GUID}.103." in sql
     assert sql.count("@stopat = N'2026-11-18 12:17:00'") == 4
 
 
 def test_instance_offset_shifts_times() -> None:
-    entries = rh.parse_manifest(manifest_rows(1), "m")
-    row = rh.tlog_rows(entries, prefix_arn="s3://b/p", utc_offset_minutes=60)[0]
+    entries = rt.parse_manifest(manifest_rows(1), "m")
+    row = rt.tlog_rows(entries, prefix_arn="s3://b/p", utc_offset_minutes=60)[0]
     assert row["backup_finish_date"] == "2026-11-18 13:05:00" and row["time_zone"] == 4
     with pytest.raises(Exception, match="multiple of 15"):
-        rh.tlog_rows(entries, prefix_arn="s3://b/p", utc_offset_minutes=7)
+        rt.tlog_rows(entries, prefix_arn="s3://b/p", utc_offset_minutes=7)
 
 
 def test_manifest_json_and_missing_column(tmp_path: Path) -> None:
     p = tmp_path / "m.json"
     p.write_text(json.dumps(manifest_rows(2)), encoding="utf-8")
-    assert len(rh.read_manifest(str(p))) == 2
+    assert len(rt.read_manifest(str(p))) == 2
     bad = manifest_rows(1)
     del bad[0]["ending_lsn"]
     with pytest.raises(Exception, match="missing ending_lsn"):
-        rh.parse_manifest(bad, "m")
+        rt.parse_manifest(bad, "m")
 
 
 def test_task_status_cross_check() -> None:
@@ -193,7 +194,7 @@ def moto_s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         server.stop()
 
 
-def _put_layout(endpoint: str, entries: list[rh.TlogEntry], skip: set[int]) -> None:
+def _put_layout(endpoint: str, entries: list[rt.TlogEntry], skip: set[int]) -> None:
     import boto3
 
     s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
@@ -205,19 +206,19 @@ def _put_layout(endpoint: str, entries: list[rh.TlogEntry], skip: set[int]) -> N
 
 
 def test_list_tlog_objects_from_s3_server(moto_s3: str) -> None:
-    entries = rh.parse_manifest(manifest_rows(5), "m")
+    entries = rt.parse_manifest(manifest_rows(5), "m")
     _put_layout(moto_s3, entries, skip={104})
     lister = rh.s3_lister(argparse.Namespace(profile=None, region="us-east-1", endpoint_url=moto_s3))
-    objs = rh.list_tlog_objects("s3://rds-tlogs/copies", lister)
+    objs = rt.list_tlog_objects("s3://rds-tlogs/copies", lister)
     assert [o.seq_id for o in objs] == [100, 101, 102, 103]
     assert all(o.size == 2048 for o in objs)
-    report = rh.check_tlogs(entries, as_of=T0 + timedelta(days=1), objects=objs)
+    report = rt.check_tlogs(entries, as_of=T0 + timedelta(days=1), objects=objs)
     assert report.copied == (100, 101, 102, 103)
     assert [f.code for f in report.findings] == ["NOT_COPIED"]
 
 
 def test_cli_rds_tlog_then_plan(moto_s3: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    entries = rh.parse_manifest(manifest_rows(5), "m")
+    entries = rt.parse_manifest(manifest_rows(5), "m")
     _put_layout(moto_s3, entries, skip=set())
     manifest = write_csv(tmp_path / "manifest.csv", manifest_rows(5))
     rows_out = tmp_path / "tlog_rows.csv"
@@ -245,8 +246,8 @@ def test_cli_rds_tlog_reports_broken_chain(tmp_path: Path, capsys: pytest.Captur
 def test_flagged_chain_break_is_not_bridged_by_the_plan() -> None:
     """is_log_chain_broken = 1 on a log whose LSNs still look continuous: the logs from it on
     cannot be restored over the full before it, so no plan may cross it (restore-rules B.2)."""
-    entries = rh.parse_manifest(manifest_rows(6, flag_at=104), "m")
-    rows = rh.tlog_rows(entries, prefix_arn="arn:aws:s3:::rds-tlogs/copies")
+    entries = rt.parse_manifest(manifest_rows(6, flag_at=104), "m")
+    rows = rt.tlog_rows(entries, prefix_arn="arn:aws:s3:::rds-tlogs/copies")
     assert [r["begins_log_chain"] for r in rows] == [0, 0, 0, 0, 1, 0]
     b = SetBuilder()
     b.add_mappings([full_row()], "full")
