@@ -102,20 +102,52 @@ def _resolve_mark(lin: Lineage, target: RecoveryTarget, warnings: list[str]) -> 
                    f"lineage (family_guid {lin.key}): it belongs to another incarnation of {lin.database_name!r}, "
                    "or the log backup that holds it is not in the history")
         raise NotRecoverable(msg, hint=f"known marks of this lineage: {known}", code="UNKNOWN_MARK")
-    first_on: dict[str | None, LogMark] = {}  # the first mark of the name on each fork
-    for m in named:
-        first_on.setdefault(fork_at(lin.mark_logs(m)[0], m.lsn.value), m)
-    if len(first_on) < 2:
-        mark = named[0]
-        return mark, fork_at(lin.mark_logs(mark)[0], mark.lsn.value)
+
+    def fork_of(m: LogMark) -> str | None:
+        return fork_at(lin.mark_logs(m)[0], m.lsn.value)
+
+    forks = {f for f in map(fork_of, named) if f is not None}  # an unknown fork matches any
+    if len(forks) < 2:
+        return named[0], fork_of(named[0])
     live = live_fork(lin)
-    fork = live if live in first_on else max(first_on, key=lambda f: first_on[f].mark_time)
-    others = ", ".join(sorted(str(f) for f in first_on if f != fork))
-    warnings.append(f"mark {target.mark!r} was made on {len(first_on)} recovery forks (the database was "
-                    f"restored WITH RECOVERY in between): planning on fork {fork}"
-                    + (" (the one the database is on now)" if fork == live else " (the newest mark's)")
-                    + f", not on {others}")
-    return first_on[fork], fork
+    on_live = [m for m in named if _in_history_of(lin, live, fork_of(m), m.lsn.value)]
+    if not on_live:  # the database left every fork the name was made on: the newest mark's
+        newest = max(named, key=lambda m: m.mark_time)
+        on_live = [m for m in named if fork_of(m) == fork_of(newest)]
+    mark = on_live[0]
+    left = sorted({str(fork_of(m)) for m in named if m not in on_live})
+    if left:
+        which = (f"the first one in the history of fork {live}, the one the database is on now"
+                 if _in_history_of(lin, live, fork_of(mark), mark.lsn.value)
+                 else f"the first one on fork {fork_of(mark)}, the newest mark's")
+        warnings.append(f"mark {target.mark!r} was made on {len(forks)} recovery forks (the database was restored "
+                        f"WITH RECOVERY in between): planning {which} (LSN {mark.lsn}), not the one(s) on "
+                        f"{', '.join(left)}")
+    return mark, fork_of(mark)
+
+
+def _in_history_of(lin: Lineage, fork: str | None, rec_fork: str | None, lsn: int) -> bool:
+    """Is the record at ``lsn`` of fork ``rec_fork`` part of fork ``fork``'s history: the same fork,
+    or one it branched from after that LSN (each spanning log names the fork it left and the fork
+    point, restore-rules B.6)?"""
+    if fork is None or rec_fork is None or fork == rec_fork:
+        return True
+    limit: int | None = None
+    seen = {fork}
+    while True:
+        parent = next(((s.first_recovery_fork_guid, s.fork_point_lsn) for s in lin.spanning
+                       if s.last_recovery_fork_guid == fork), None)
+        if parent is None:
+            return False
+        left, point = parent
+        if left is None or left in seen:
+            return False
+        fork = left
+        if point is not None:
+            limit = point.value if limit is None else min(limit, point.value)
+        if fork == rec_fork:
+            return limit is None or lsn < limit
+        seen.add(fork)
 
 
 def _lsn_fork(lin: Lineage, n: int, warnings: list[str]) -> str | None:

@@ -350,3 +350,23 @@ def test_a_mark_name_on_two_forks_is_planned_on_the_live_fork_and_says_so():
     # --after past the old fork's mark picks it on the live fork without a word
     p = plan(history(f, l1, l2, l2_old, span, l4, marks=marks), RecoveryTarget.at_mark("m", when("11:00")))
     assert restored(p) == uuids(f, l1, l2, span, l4) and not any("recovery forks" in w for w in p.warnings)
+
+
+def test_a_mark_made_before_the_fork_point_is_on_the_live_fork_too():
+    """"m" at LSN 130 precedes the fork point (170): the live fork's history holds it as well, so
+    it is the first "m" on the live path, and no fork warning is due."""
+    f, l1, l2, l2_old, span, l4 = _forked()
+    marks = (LogMark("db", "m", LSN(130), when("10:10")), LogMark("db", "m", LSN(270), when("11:25")))
+    p = plan(history(f, l1, l2, l2_old, span, l4, marks=marks), RecoveryTarget.at_mark("m"))
+    assert not any("recovery forks" in w for w in p.warnings), p.warnings
+    assert "LSN 130" in p.recovery_point
+
+
+def test_an_unknown_fork_is_not_a_second_recovery_fork_of_a_mark():
+    none = dict(first_recovery_fork_guid=None, last_recovery_fork_guid=None)
+    f, l1 = full("10:00", 100, 120, **none), log("10:15", 110, 150, **none)
+    l2 = log("10:30", 150, 200)
+    marks = (LogMark("db", "m", LSN(130), when("10:10")), LogMark("db", "m", LSN(170), when("10:25")))
+    p = plan(history(f, l1, l2, marks=marks), RecoveryTarget.at_mark("m"))
+    assert restored(p) == uuids(f, l1)
+    assert not any("recovery forks" in w for w in p.warnings)

@@ -253,3 +253,20 @@ def test_an_lsn_inside_the_full_has_the_full_end_as_its_nearest_point_after():
         plan_restore(history(*sets), "db", RecoveryTarget.at_lsn(LSN(150)), PlanOptions(tail="never"))
     assert err.value.code == "LSN_NOT_REACHABLE"
     assert err.value.nearest_after is not None and err.value.nearest_after.local == "2026-01-05 10:00:00"
+
+
+def test_the_nearest_point_after_an_lsn_of_the_abandoned_fork_is_never_a_point_of_the_live_fork():
+    """LSN 300 lies only on fork A, behind a gap; the times after it plan onto fork B, whose
+    states never held it: no nearest point after is named rather than one of another fork."""
+    f, l1, l2 = full("10:00", 100, 120), log("10:15", 110, 150), log("10:30", 150, 200)
+    l3_old = log("10:45", 205, 400)
+    span = log("11:15", 160, 260, first_recovery_fork_guid=FORK_A, last_recovery_fork_guid=FORK_B,
+               fork_point_lsn=LSN(170), start="11:14:30")
+    l4 = log("11:30", 260, 290, fork=FORK_B)
+    h = history(f, l1, l2, l3_old, span, l4)
+    with pytest.raises(NotRecoverable) as err:
+        plan_restore(h, "db", RecoveryTarget.at_lsn(LSN(300)), PlanOptions(tail="never"))
+    e = err.value
+    assert e.code == "LSN_NOT_REACHABLE"
+    assert e.nearest_after is None
+    assert e.nearest_before is not None and e.nearest_before.local.endswith("10:30:00")
