@@ -75,6 +75,7 @@ def audit_from_args(args: argparse.Namespace) -> AuditResult:
         restore_rate=parse_rate(args.restore_rate) if args.restore_rate else None,
         max_full_age=parse_duration(args.max_full_age) if args.max_full_age else None,
         max_log_age=parse_duration(args.max_log_age) if args.max_log_age else None,
+        until_as_of=bool(args.as_of),  # the default, now, keeps backups a clock skew puts after it
     )
     loaded = load_from_args(args)
     args.unread_servers = loaded.failures

@@ -66,6 +66,7 @@ def options_from_args(args: argparse.Namespace) -> ValidateOptions:
         max_full_age=parse_duration(args.max_full_age) if args.max_full_age else None,
         max_log_age=parse_duration(args.max_log_age) if args.max_log_age else None,
         as_of=as_of_from_args(args),
+        until_as_of=bool(args.as_of),  # the default, now, keeps backups a clock skew puts after it
     )
 
 

@@ -102,6 +102,7 @@ class AuditOptions:
     restore_rate: float | None = None  # bytes per second; None: observed backup throughput
     max_full_age: timedelta | None = None
     max_log_age: timedelta | None = None
+    until_as_of: bool = True  # the RPO and ages on the backups finished by as_of (ValidateOptions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,10 +288,10 @@ def _worst(lin: Lineage, clock: Clock, windows: list[Window], stats: tuple[TypeS
     return most_steps, case(top_bytes)
 
 
-def _rpo(lin: Lineage, windows: list[Window], key: datetime) -> timedelta | None:
+def _rpo(lin: Lineage, windows: list[Window], key: datetime, *, until_as_of: bool) -> timedelta | None:
     """``key`` minus the latest point the backups finished by then restore to (a past --as-of
     judges the lineage as those backups left it); None when none restores to anything yet."""
-    past = as_it_stood(lin, key)
+    past = as_it_stood(lin, key) if until_as_of else lin
     if past is None:
         return None
     past_windows = windows if past is lin else explored(past).windows
@@ -465,7 +466,7 @@ def audit_lineage(lin: Lineage, opts: AuditOptions | None = None, *, superseded:
     opts = opts or AuditOptions()
     clock = clock_of(lin)
     windows = explored(lin).windows
-    findings = validate_lineage(lin, ValidateOptions(opts.max_full_age, opts.max_log_age, opts.as_of), windows,
+    findings = validate_lineage(lin, ValidateOptions(opts.max_full_age, opts.max_log_age, opts.as_of, opts.until_as_of), windows,
                                 superseded=superseded)
     p = _one_pass(lin, windows)
     stats = tuple(
@@ -477,7 +478,7 @@ def audit_lineage(lin: Lineage, opts: AuditOptions | None = None, *, superseded:
     if opts.as_of is not None:
         key = as_of_key(lin, clock, opts.as_of)
         as_of = clock.from_key(key)
-        rpo = _rpo(lin, windows, key)
+        rpo = _rpo(lin, windows, key, until_as_of=opts.until_as_of)
     return LineageAudit(
         lineage=lin, findings=findings,
         windows=tuple((clock.from_key(w.start), clock.from_key(w.end)) for w in windows),

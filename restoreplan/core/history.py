@@ -339,14 +339,17 @@ def as_it_stood(lin: Lineage, until: datetime) -> Lineage | None:
     """The lineage with only the backups finished by ``until`` (a key on its clock): what a past
     --as-of judges, since a later backup can make earlier times reachable (a log closing a gap).
     The lineage itself when every backup had finished by then; None when none had."""
-    sets = [s for s in lin.sets if lin.finish_key(s) <= until]
-    if len(sets) == len(lin.sets):
-        return lin
-    if not sets:
-        return None
-    past = build_lineage(lin.key, sets, lin.unavailable, utc=lin.utc)
-    past.copies, past.family, past.borrowed = lin.copies, lin.family, lin.borrowed
-    return past
+    def compute() -> Lineage | None:
+        sets = [s for s in lin.sets if lin.finish_key(s) <= until]
+        if len(sets) == len(lin.sets):
+            return lin
+        if not sets:
+            return None
+        past = build_lineage(lin.key, sets, lin.unavailable, utc=lin.utc)
+        past.copies, past.family, past.borrowed = lin.copies, lin.family, lin.borrowed
+        return past
+
+    return lin.memo(f"as_it_stood {until.isoformat()}", compute)  # audit asks twice (RPO, ages)
 
 
 def build_lineage(key: str, sets: Sequence[BackupSet], unavailable: dict[str, str], *,

@@ -83,6 +83,9 @@ class ValidateOptions:
     max_full_age: timedelta | None = None
     max_log_age: timedelta | None = None
     as_of: datetime | None = None
+    # the ages count only the backups finished by as_of (a past --as-of); False when as_of is
+    # merely now, where a backup "after" it is a clock or time-zone skew, not the future
+    until_as_of: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -504,7 +507,7 @@ def _age_findings(c: _Collector, opts: ValidateOptions) -> tuple[timedelta | Non
     now = as_of_key(lin, c.clock, opts.as_of)
     # a past --as-of judges the lineage as the backups finished by then left it
     # (log: the newest a restore can reach; a log after a break is no recovery point)
-    past = as_it_stood(lin, now)
+    past = as_it_stood(lin, now) if opts.until_as_of else lin
     full: BackupSet | None
     log: BackupSet | None
     newest: BackupSet | None

@@ -149,3 +149,25 @@ def test_rpo_at_a_past_as_of_does_not_count_a_window_a_later_log_opens():
     [lin] = h.lineages.values()
     assert audit_lineage(lin, AuditOptions(as_of=when("10:50"))).rpo == timedelta(minutes=20)
     assert audit_lineage(lin, AuditOptions(as_of=when("09:50"))).rpo is None  # nothing finished yet
+
+
+def test_the_default_as_of_now_keeps_the_backups_a_clock_skew_puts_after_it():
+    """Without --as-of the CLI judges at now (until_as_of=False): a backup that seems to finish
+    later is a clock or time-zone skew between this machine and the server, not the future, and
+    still counts (cutting it would report a loss that is not there)."""
+    f = full("10:00", 100, 120)
+    logs = [log("10:15", 110, 150), log("10:30", 150, 180), log("10:45", 180, 210)]
+    [lin] = history(f, *logs).lineages.values()
+    now = when("10:20")
+    assert audit_lineage(lin, AuditOptions(as_of=now, until_as_of=False)).rpo == timedelta(0)
+    assert audit_lineage(lin, AuditOptions(as_of=now)).rpo == timedelta(minutes=5)
+
+
+def test_only_an_explicit_as_of_cuts_the_history():
+    import argparse
+
+    from restoreplan.cli.validate_cmd import options_from_args
+
+    base = dict(max_full_age=None, max_log_age=None)
+    assert not options_from_args(argparse.Namespace(as_of=None, **base)).until_as_of
+    assert options_from_args(argparse.Namespace(as_of="2026-01-05 10:20", **base)).until_as_of
