@@ -335,6 +335,33 @@ def live_fork(lin: Lineage) -> str | None:
     return lin.memo("live_fork", compute)
 
 
+def in_history_of(lin: Lineage, fork: str | None, rec_fork: str | None, lsn: int) -> bool:
+    """Is the record at ``lsn`` of fork ``rec_fork`` part of fork ``fork``'s history: the same fork,
+    or one it branched from at or after that LSN? Each log spanning a fork names the fork it left
+    and the fork point (restore-rules B.6); a record at the fork point is the old fork's, and the
+    new fork replays it. Every spanning log recorded counts, usable or not. An unknown fork
+    matches any."""
+    if fork is None or rec_fork is None or fork == rec_fork:
+        return True
+    parents = lin.memo("fork_parents", lambda: {
+        s.last_recovery_fork_guid: (s.first_recovery_fork_guid, s.fork_point_lsn)
+        for s in sorted(lin.own_sets, key=lin.finish_key) if s.spans_fork
+    })
+    limit: int | None = None
+    seen = {fork}
+    while fork in parents:
+        parent, point = parents[fork]
+        if parent is None or parent in seen:
+            return False
+        if point is not None:
+            limit = point.value if limit is None else min(limit, point.value)
+        if parent == rec_fork:
+            return limit is None or lsn <= limit
+        seen.add(parent)
+        fork = parent
+    return False
+
+
 def as_it_stood(lin: Lineage, until: datetime) -> Lineage | None:
     """The lineage with only the backups finished by ``until`` (a key on its clock): what a past
     --as-of judges, since a later backup can make earlier times reachable (a log closing a gap).

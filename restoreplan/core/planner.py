@@ -12,7 +12,7 @@ from datetime import datetime
 from restoreplan.core.chain import Goal, fork_at
 from restoreplan.core.choice import newest_choice, search, time_search
 from restoreplan.core.errors import NotRecoverable, UsageError
-from restoreplan.core.history import History, Lineage, live_fork
+from restoreplan.core.history import History, Lineage, in_history_of, live_fork
 from restoreplan.core.model import BackupType, LogMark
 from restoreplan.core.plan import Action, Plan, Stop, StopKind
 from restoreplan.core.refusals import around_lsn, explain_time, last_reachable
@@ -110,44 +110,19 @@ def _resolve_mark(lin: Lineage, target: RecoveryTarget, warnings: list[str]) -> 
     if len(forks) < 2:
         return named[0], fork_of(named[0])
     live = live_fork(lin)
-    on_live = [m for m in named if _in_history_of(lin, live, fork_of(m), m.lsn.value)]
-    if not on_live:  # the database left every fork the name was made on: the newest mark's
-        newest = max(named, key=lambda m: m.mark_time)
-        on_live = [m for m in named if fork_of(m) == fork_of(newest)]
-    mark = on_live[0]
-    left = sorted({str(fork_of(m)) for m in named if m not in on_live})
-    if left:
-        which = (f"the first one in the history of fork {live}, the one the database is on now"
-                 if _in_history_of(lin, live, fork_of(mark), mark.lsn.value)
-                 else f"the first one on fork {fork_of(mark)}, the newest mark's")
+    on = [m for m in named if in_history_of(lin, live, fork_of(m), m.lsn.value)]
+    where = f"in the history of fork {live}, the one the database is on now"
+    if not on:  # the database left every fork the name was made on: the newest mark's fork
+        newest = fork_of(max(named, key=lambda m: m.mark_time))
+        on = [m for m in named if in_history_of(lin, newest, fork_of(m), m.lsn.value)]
+        where = f"in the history of fork {newest}, the newest mark's"
+    mark = on[0]
+    off = [m for m in named if m not in on]
+    if off:
         warnings.append(f"mark {target.mark!r} was made on {len(forks)} recovery forks (the database was restored "
-                        f"WITH RECOVERY in between): planning {which} (LSN {mark.lsn}), not the one(s) on "
-                        f"{', '.join(left)}")
+                        f"WITH RECOVERY in between): planning the first one {where} (LSN {mark.lsn}), not the "
+                        f"one(s) at LSN {', '.join(str(m.lsn) for m in off)}, made on a fork that history left")
     return mark, fork_of(mark)
-
-
-def _in_history_of(lin: Lineage, fork: str | None, rec_fork: str | None, lsn: int) -> bool:
-    """Is the record at ``lsn`` of fork ``rec_fork`` part of fork ``fork``'s history: the same fork,
-    or one it branched from after that LSN (each spanning log names the fork it left and the fork
-    point, restore-rules B.6)?"""
-    if fork is None or rec_fork is None or fork == rec_fork:
-        return True
-    limit: int | None = None
-    seen = {fork}
-    while True:
-        parent = next(((s.first_recovery_fork_guid, s.fork_point_lsn) for s in lin.spanning
-                       if s.last_recovery_fork_guid == fork), None)
-        if parent is None:
-            return False
-        left, point = parent
-        if left is None or left in seen:
-            return False
-        fork = left
-        if point is not None:
-            limit = point.value if limit is None else min(limit, point.value)
-        if fork == rec_fork:
-            return limit is None or lsn < limit
-        seen.add(fork)
 
 
 def _lsn_fork(lin: Lineage, n: int, warnings: list[str]) -> str | None:

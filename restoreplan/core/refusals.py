@@ -8,7 +8,7 @@ from datetime import datetime
 from restoreplan.core.chain import fork_at
 from restoreplan.core.choice import Search, cheapest_at
 from restoreplan.core.errors import NotRecoverable, PointInfo
-from restoreplan.core.history import Lineage, forks_match, live_fork
+from restoreplan.core.history import Lineage, forks_match, in_history_of, live_fork
 from restoreplan.core.model import BackupType
 from restoreplan.core.target import (
     Clock,
@@ -109,13 +109,15 @@ def around_lsn(lin: Lineage, clock: Clock, n: int, fork: str | None) -> tuple[Po
         if hi is not None and after is None and w.end >= hi:
             after = max(w.start, hi)
     # the windows are of every fork: a time whose plan ends on another fork never held the LSN
-    before, after = (k if k is not None and _plans_on(lin, k, fork) else None for k in (before, after))
+    before, after = (k if k is not None and _holds(lin, k, n, fork) else None for k in (before, after))
     if before is not None and after is not None and after < before:
         after = None  # the fork's own backups disagree with time: no point after is certain
     return point(clock, before), point(clock, after)
 
 
-def _plans_on(lin: Lineage, key: datetime, fork: str | None) -> bool:
-    """Does the plan to ``key`` end on ``fork``?"""
+def _holds(lin: Lineage, key: datetime, n: int, fork: str | None) -> bool:
+    """Does the plan to ``key`` end on a fork whose history holds LSN ``n`` of ``fork`` (that fork,
+    or one that branched from it at or after ``n``)?"""
     c = cheapest_at(lin, key)
-    return c is not None and forks_match(c.last.last_recovery_fork_guid or c.last.first_recovery_fork_guid, fork)
+    return c is not None and in_history_of(lin, c.last.last_recovery_fork_guid or c.last.first_recovery_fork_guid,
+                                           fork, n)
