@@ -24,7 +24,7 @@ from restoreplan.cli.common import (
 from restoreplan.cli.validate_cmd import add_check_args, as_of_from_args, parse_duration
 from restoreplan.core.audit import AuditOptions, AuditResult, audit_history
 from restoreplan.core.errors import UsageError
-from restoreplan.core.validate import Severity
+from restoreplan.core.findings import Severity
 from restoreplan.report.audit_report import audit_csv, audit_json, audit_text
 from restoreplan.report.html_report import render_html
 

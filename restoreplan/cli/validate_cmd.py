@@ -17,7 +17,8 @@ from restoreplan.cli.common import (
     select_lineages,
 )
 from restoreplan.core.errors import RestorePlanError, UsageError
-from restoreplan.core.validate import LineageFindings, Severity, ValidateOptions, validate_history
+from restoreplan.core.findings import LineageFindings, Severity
+from restoreplan.core.validate import ValidateOptions, validate_history
 from restoreplan.report.findings_report import (
     NAGIOS_UNKNOWN,
     findings_csv,

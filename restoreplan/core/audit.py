@@ -16,13 +16,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from restoreplan.core.choice import Choice, cheapest_at, ends_by_time, start_keys
+from restoreplan.core.findings import LineageFindings, Severity
 from restoreplan.core.history import History, Lineage, as_it_stood
 from restoreplan.core.lsn import LSN
 from restoreplan.core.model import BackupSet, BackupType
 from restoreplan.core.target import Clock, ResolvedTime, clock_of, fmt_time
 from restoreplan.core.validate import (
-    LineageFindings,
-    Severity,
     ValidateOptions,
     as_of_key,
     lineages_for,

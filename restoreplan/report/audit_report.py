@@ -16,8 +16,8 @@ from restoreplan.core.audit import (
     WorstCase,
     describe_seconds,
 )
+from restoreplan.core.findings import Severity
 from restoreplan.core.target import ResolvedTime, fmt_time
-from restoreplan.core.validate import Severity
 from restoreplan.report.findings_report import family_guid, lineage_json, summary_json
 from restoreplan.report.plan_report import human_bytes
 from restoreplan.report.tables import wrap_columns

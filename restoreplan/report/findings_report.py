@@ -10,8 +10,8 @@ from typing import Any
 
 from tabulate import tabulate
 
+from restoreplan.core.findings import Finding, LineageFindings, Severity
 from restoreplan.core.target import ResolvedTime, fmt_time
-from restoreplan.core.validate import Finding, LineageFindings, Severity
 from restoreplan.report.tables import wrap_columns
 
 NAGIOS_OK, NAGIOS_WARNING, NAGIOS_CRITICAL, NAGIOS_UNKNOWN = 0, 1, 2, 3

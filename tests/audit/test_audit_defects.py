@@ -12,12 +12,12 @@ from hypothesis import strategies as st
 
 from restoreplan.core.audit import AuditOptions, Verdict, audit_history, audit_lineage
 from restoreplan.core.errors import NotRecoverable
+from restoreplan.core.findings import Severity
 from restoreplan.core.history import History
 from restoreplan.core.lsn import LSN
 from restoreplan.core.model import BackupSet, BackupType
 from restoreplan.core.planner import PlanOptions, plan_restore
 from restoreplan.core.target import RecoveryTarget
-from restoreplan.core.validate import Severity
 from restoreplan.report.audit_report import audit_csv, audit_json, audit_text
 from restoreplan.report.html_report import render_html
 from restoreplan.sources.load import LoadRequest, load

@@ -28,13 +28,13 @@ from hypothesis import strategies as st
 
 from restoreplan.core.audit import AuditOptions, Verdict, audit_lineage
 from restoreplan.core.errors import NotRecoverable
+from restoreplan.core.findings import Severity
 from restoreplan.core.history import History, Lineage
 from restoreplan.core.lsn import LSN
 from restoreplan.core.model import BackupSet
 from restoreplan.core.plan import Plan
 from restoreplan.core.planner import PlanOptions, plan_restore
 from restoreplan.core.target import RecoveryTarget
-from restoreplan.core.validate import Severity
 from tests.builders import FORK_A, FORK_B, diff, full, history, log, when
 
 NO_TAIL = PlanOptions(tail="never")

@@ -6,9 +6,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from restoreplan.core.findings import CODES, Severity
 from restoreplan.core.lsn import LSN
 from restoreplan.core.model import MediaFile
-from restoreplan.core.validate import CODES, Severity, ValidateOptions, validate_history
+from restoreplan.core.validate import ValidateOptions, validate_history
 from tests.builders import FORK_A, FORK_B, diff, full, history, log, with_
 
 

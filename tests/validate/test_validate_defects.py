@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from restoreplan.core.errors import NotRecoverable
+from restoreplan.core.findings import Severity
 from restoreplan.core.lsn import LSN
 from restoreplan.core.planner import PlanOptions, plan_restore
 from restoreplan.core.target import RecoveryTarget
-from restoreplan.core.validate import Severity, ValidateOptions, validate_history
+from restoreplan.core.validate import ValidateOptions, validate_history
 from tests.builders import FORK_A, FORK_B, diff, full, history, log, when
 
 NO_TAIL = PlanOptions(tail="never")
