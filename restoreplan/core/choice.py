@@ -50,6 +50,8 @@ class Choice:
 
 @dataclass(slots=True)
 class Search:
+    """What a search found: the cheapest choice, and notes on what stopped the others."""
+
     best: Choice | None = None
     notes: SearchNotes = field(default_factory=SearchNotes)
     simple: list[BackupSet] = field(default_factory=list)
@@ -231,6 +233,7 @@ def search(
 
 
 def time_search(lin: Lineage, key: datetime) -> Search:
+    """The search for a plan to the compare key ``key`` (data backups finished by then)."""
     return search(lin, Goal(time=key), lambda b: lin.finish_key(b) <= key, lambda b: lin.finish_key(b) == key)
 
 

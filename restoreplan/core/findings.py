@@ -14,6 +14,8 @@ from restoreplan.core.target import ResolvedTime
 
 
 class Severity(StrEnum):
+    """How much a finding matters: an error fails validate (exit 1)."""
+
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"

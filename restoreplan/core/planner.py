@@ -33,6 +33,8 @@ TAIL_MODES = ("auto", "always", "never")
 
 @dataclass(frozen=True, slots=True)
 class PlanOptions:
+    """How to plan: the tail-log mode, --or-earlier, and the lineage (--family-guid)."""
+
     tail: str = "auto"
     or_earlier: bool = False
     family_guid: str | None = None
@@ -177,6 +179,7 @@ def plan_restore(history: History, database: str, target: RecoveryTarget, option
 
 
 def plan_lineage(lin: Lineage, target: RecoveryTarget, opts: PlanOptions, warnings: list[str] | None = None) -> Plan:
+    """Plan the restore of one lineage to ``target``."""
     warnings = list(warnings or [])
     if lin.servers_apart:
         a, b = lin.servers_apart[0]

@@ -19,6 +19,7 @@ from restoreplan.core.windows import lineage_windows, locate
 
 
 def point(clock: Clock, key: datetime | None) -> PointInfo | None:
+    """A compare key as the point a refusal offers (server-local and UTC), or None."""
     if key is None:
         return None
     rt = clock.from_key(key)
@@ -26,6 +27,7 @@ def point(clock: Clock, key: datetime | None) -> PointInfo | None:
 
 
 def explain_time(lin: Lineage, clock: Clock, rt: ResolvedTime, search: Search) -> NotRecoverable:
+    """Why no plan reaches ``rt``, with the nearest reachable times before and after it."""
     windows = lineage_windows(lin)
     _, before, after = locate(windows, rt.key)
     nb = point(clock, before.end if before else None)

@@ -16,21 +16,25 @@ from restoreplan.core.target import (
 
 
 def tail_backup_step(lin: Lineage) -> Step:
+    """The step that backs up the tail of the log first."""
     return Step(Action.BACKUP_TAIL_LOG, None,
                 "back up the tail of the log WITH NORECOVERY first: it protects every transaction since the last "
                 "log backup and stops further changes (restore-rules B.12; NO_TRUNCATE for a damaged database)")
 
 
 def with_tail_backup(plan: Plan, lin: Lineage) -> Plan:
+    """``plan`` with the tail-log backup first (--tail always, when the target needs no tail)."""
     steps = (tail_backup_step(lin),) + plan.steps
     return Plan(plan.database_name, plan.lineage_key, plan.family_guid, plan.target, plan.target_time, steps,
                 plan.recovery_point, plan.recovery_time, plan.warnings + ("--tail always: the tail of the log is backed up first for safety, "
                 "but the target is covered by existing backups, so the tail is not restored",), plan.bytes_read)
 
 
-def build_plan(lin: Lineage, clock: Clock, target: RecoveryTarget, rt: ResolvedTime | None, best: Choice, stop: Stop | None,
-           tail_anchor: int | None, warnings: list[str], label: str, recovery_time: ResolvedTime | None, *, stop_all: bool,
-           tail_from_log: bool = True) -> Plan:
+def build_plan(lin: Lineage, clock: Clock, target: RecoveryTarget, rt: ResolvedTime | None, best: Choice,
+               stop: Stop | None, tail_anchor: int | None, warnings: list[str], label: str,
+               recovery_time: ResolvedTime | None, *, stop_all: bool, tail_from_log: bool = True) -> Plan:
+    """The plan that restores ``best``: the data backups, the logs with their stops, the tail
+    when ``tail_anchor`` is given, and the warnings each step carries."""
     steps: list[Step] = []
     if tail_anchor is not None:
         steps.append(tail_backup_step(lin))
@@ -89,6 +93,7 @@ def build_plan(lin: Lineage, clock: Clock, target: RecoveryTarget, rt: ResolvedT
 
 
 def ambiguity_warning(rt: ResolvedTime) -> list[str]:
+    """A warning when STOPAT names a local time a DST change repeats."""
     if not rt.ambiguous:
         return []
     return [f"STOPAT {rt.local_text} is ambiguous: a DST change repeats that hour of server-local time. The target "

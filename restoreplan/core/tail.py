@@ -57,6 +57,7 @@ def tail_anchor(lin: Lineage) -> _Anchor | None:
 
 
 def tail_unreachable(lin: Lineage, clock: Clock, anchor: _Anchor | None) -> NotRecoverable:
+    """The refusal when no chain of usable backups ends where a tail-log backup would begin."""
     nb = last_reachable(lin, clock)
     if anchor is None:
         return NotRecoverable("no log backup was taken since the log chain began (on the recovery fork the database "
@@ -83,6 +84,7 @@ def tail_unreachable(lin: Lineage, clock: Clock, anchor: _Anchor | None) -> NotR
 
 
 def forks_of(lin: Lineage) -> set[str]:
+    """Every recovery fork the lineage's backups name."""
     return lin.memo("forks", lambda: {f for s in lin.sets for f in (s.first_recovery_fork_guid,
                                                                     s.last_recovery_fork_guid) if f})
 
