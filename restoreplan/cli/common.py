@@ -52,6 +52,8 @@ def add_history_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--input-format", choices=["msdb-csv", "msdb-json", "dbatools-json", "dbatools-csv",
                                                "dbatools-clixml", "headeronly-csv"], help="force the format of --history files")
     g.add_argument("--marks", action="append", default=[], metavar="FILE", help="logmarkhistory export (CSV/JSON)")
+    g.add_argument("--restores", action="append", default=[], metavar="FILE",
+                   help="restorehistory export (CSV/JSON): a restore after the last backup refuses a tail plan")
     g.add_argument("--backup-files", action="append", default=[], metavar="FILE",
                    help="backupfile export (backup_set_uuid, logical_name, physical_name, file_type) for MOVE")
     g.add_argument("--msdb", metavar="CONNECTION", help="ODBC connection string or DSN of a live msdb (read-only)")
@@ -83,7 +85,7 @@ def load_from_args(
 
         s3 = S3Options(profile=args.profile, region=args.region, endpoint_url=args.endpoint_url)
     req = LoadRequest(
-        history=list(args.history), marks=list(args.marks), backup_files=list(args.backup_files),
+        history=list(args.history), marks=list(args.marks), restores=list(args.restores), backup_files=list(args.backup_files),
         backups=list(args.backups), msdb=args.msdb, inventory=args.inventory, jobs=args.jobs,
         input_format=args.input_format, check_files=args.check_files,
         database=getattr(args, "database", None),

@@ -41,6 +41,7 @@ CODES: dict[str, Severity] = {
     "COPY_ONLY": Severity.INFO,
     "SHARED_FAMILY": Severity.INFO,
     "COPY_ON_OTHER_SERVER": Severity.WARNING,
+    "RESTORED_SINCE_BACKUP": Severity.WARNING,
 }
 
 

@@ -18,7 +18,7 @@ from operator import attrgetter
 from typing import Any, TypeVar
 
 from restoreplan.core.families import apart, servers_apart
-from restoreplan.core.model import BackupSet, BackupType, LogMark
+from restoreplan.core.model import BackupSet, BackupType, LogMark, RestoreEvent
 
 T = TypeVar("T")
 
@@ -138,6 +138,8 @@ class Lineage:
     # marks of its names that lie in none of its logs (another incarnation's, or their log is not
     # in the history): never a target, named when asked for
     outside_marks: list[LogMark] = field(default_factory=list)
+    # restores recorded into one of its names (restorehistory): core/restores.py reads them
+    restores: list[RestoreEvent] = field(default_factory=list)
     # the names of the other databases of its family_guid (copies restored under another name),
     # kept apart in lineages of their own (core/families.py)
     copies: list[str] = field(default_factory=list)
@@ -485,6 +487,7 @@ class History:
         *,
         marks: Iterable[LogMark] = (),
         unavailable: dict[str, str] | None = None,
+        restores: Iterable[RestoreEvent] = (),
     ) -> History:
         groups: dict[str, list[BackupSet]] = {}
         for s in sets:
@@ -506,6 +509,12 @@ class History:
             held = [bool(lin.mark_logs(m)) for m in named]
             lin.marks = [m for m, ok in zip(named, held, strict=True) if ok]
             lin.outside_marks = [m for m, ok in zip(named, held, strict=True) if not ok]
+        into: dict[str, list[RestoreEvent]] = {}
+        for r in restores:
+            into.setdefault(r.database_name.casefold(), []).append(r)
+        if into:
+            for lin in lineages.values():
+                lin.restores = [r for name in lin.folded_names for r in into.get(name, ())]
         return cls(lineages=lineages, marks=all_marks)
 
     @property

@@ -81,6 +81,19 @@ class LogMark:
 
 
 @dataclass(frozen=True, slots=True)
+class RestoreEvent:
+    """A restore into a database (msdb.dbo.restorehistory, restore-rules A.6): one after the
+    database's last backup leaves it on a state no backup records (rules-notes item 14)."""
+
+    database_name: str  # destination_database_name
+    restore_date: datetime  # when it finished, server-local
+    restore_type: str  # D database, I differential, L log, F file, G filegroup, P page
+    recovery: bool | None = None  # WITH RECOVERY (None: not recorded)
+    stop_at: datetime | None = None
+    server_name: str | None = None  # the server whose msdb recorded it (None: not known)
+
+
+@dataclass(frozen=True, slots=True)
 class BackupTraits:
     """What a backup set shares with its neighbours: the database and server it came from, the
     recovery model and fork it ran in, its options and flags, the shape of its media set.

@@ -16,6 +16,7 @@ from restoreplan.core.history import History, Lineage, in_history_of, live_fork
 from restoreplan.core.model import BackupType, LogMark
 from restoreplan.core.plan import Action, Plan, Stop, StopKind
 from restoreplan.core.refusals import around_lsn, explain_time, last_reachable
+from restoreplan.core.restores import describe, restored_since
 from restoreplan.core.steps import build_plan, with_tail_backup
 from restoreplan.core.tail import tail_plan
 from restoreplan.core.target import (
@@ -189,6 +190,10 @@ def plan_lineage(lin: Lineage, target: RecoveryTarget, opts: PlanOptions, warnin
                          hint=f"choose the server: --server-name {a} or --server-name {b}")
     clock = clock_of(lin)
     name = lin.database_name
+    restored = restored_since(lin)
+    if restored is not None:
+        warnings.append(f"{name} was {describe(restored)}, after its last backup: the database no longer is what its "
+                        "backups record, and this plan restores the backups, not its current state")
     if not lin.fulls:
         raise NotRecoverable(f"{name}: no restorable full backup in the history",
                              hint="check for damaged, snapshot or missing-file fulls", code="NO_FULL_BACKUP")

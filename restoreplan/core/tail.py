@@ -14,6 +14,7 @@ from restoreplan.core.history import Lineage, forks_match, live_fork
 from restoreplan.core.model import BackupSet, BackupType
 from restoreplan.core.plan import Plan, Stop, StopKind
 from restoreplan.core.refusals import last_reachable
+from restoreplan.core.restores import describe, restored_since
 from restoreplan.core.steps import build_plan
 from restoreplan.core.target import (
     Clock,
@@ -100,6 +101,17 @@ def tail_plan(lin: Lineage, clock: Clock, target: RecoveryTarget, rt: ResolvedTi
             "the target is after the last backup and the database was in SIMPLE recovery: no tail-log backup exists",
             hint="restore to the latest backup instead (--latest)",
             nearest_before=last_reachable(lin, clock), code="NO_TAIL_IN_SIMPLE",
+        )
+    restored = restored_since(lin)
+    if restored is not None:
+        raise NotRecoverable(
+            f"{lin.database_name} was {describe(restored)}, after its last backup (finished "
+            f"{fmt_time(newest.backup_finish_date)}): the database is no longer on the chain its backups record "
+            "(a restore WITH RECOVERY starts a new recovery fork; WITH NORECOVERY leaves it restoring), so a "
+            "tail-log backup taken now would not continue that chain",
+            hint="take a log backup (or a full backup) of the database and read the history again; or plan to the "
+                 "latest point the backups reach (--or-earlier, or --latest --tail never)",
+            nearest_before=last_reachable(lin, clock), code="RESTORED_SINCE_BACKUP",
         )
     if anchor is None:
         raise tail_unreachable(lin, clock, anchor)

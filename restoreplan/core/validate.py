@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from restoreplan.core.findings import Finding, LineageFindings, Severity
 from restoreplan.core.history import History, Lineage, as_it_stood
 from restoreplan.core.model import BackupSet, BackupType
+from restoreplan.core.restores import describe, restored_since
 from restoreplan.core.target import Clock, ResolvedTime, clock_of, fmt_time
 from restoreplan.core.windows import Window, data_starts, explored, lineage_windows
 
@@ -480,6 +481,15 @@ def _age(d: timedelta) -> str:
     return f"{sign}{minutes}m"
 
 
+def _restore_findings(c: _Collector) -> None:
+    restored = restored_since(c.lin)
+    if restored is not None:
+        c.add("RESTORED_SINCE_BACKUP", f"{c.lin.database_name} was {describe(restored)}, after its last backup: no "
+              "backup records the database as it is now, and a tail-log backup would not continue the chain its "
+              "backups form (plan refuses a plan through the tail).",
+              "take a full or log backup of the database now.")
+
+
 def _lineage_findings(c: _Collector) -> None:
     lin = c.lin
     if not lin.fulls:
@@ -523,6 +533,8 @@ def validate_lineage(lin: Lineage, opts: ValidateOptions | None = None,
         opts = ValidateOptions()
     c = _Collector(lin, lineage_windows(lin) if windows is None else windows)
     _lineage_findings(c)
+    if not superseded:  # an older incarnation: a restore into its name after it is the newer one
+        _restore_findings(c)
     _set_findings(c)
     _log_findings(c)
     _fork_findings(c)

@@ -14,9 +14,10 @@ from typing import Any
 from restoreplan.core.errors import InputError
 from restoreplan.core.history import History
 from restoreplan.core.lsn import LSN
-from restoreplan.core.model import BackupSet, DatabaseFile, LogMark, MediaFile
+from restoreplan.core.model import BackupSet, DatabaseFile, LogMark, MediaFile, RestoreEvent
 from restoreplan.sources import values as v
 from restoreplan.sources.canonical import SetBuilder
+from restoreplan.sources.restores import restore_events
 from restoreplan.sources.tabular import read_history_file, read_records
 
 Progress = Callable[[str], None]
@@ -26,6 +27,7 @@ Progress = Callable[[str], None]
 class LoadRequest:
     history: list[str] = field(default_factory=list)
     marks: list[str] = field(default_factory=list)
+    restores: list[str] = field(default_factory=list)  # restorehistory exports
     backup_files: list[str] = field(default_factory=list)
     backups: list[str] = field(default_factory=list)
     msdb: str | None = None
@@ -195,6 +197,7 @@ def _load(req: LoadRequest, progress: Progress | None, *, skim: bool = True) -> 
     builder = SetBuilder(skim_for=req.only_named if skim else None)
     origins: list[str] = []
     marks: list[LogMark] = []
+    restores: list[RestoreEvent] = []
     failures: list[tuple[str, str]] = []
     unreadable: list[tuple[str, str]] = []
     used_sample = False
@@ -226,6 +229,7 @@ def _load(req: LoadRequest, progress: Progress | None, *, skim: bool = True) -> 
             for uuid, dbf in res.database_files.items():
                 builder.add_database_files(uuid, dbf)
             marks.extend(res.marks)
+            restores.extend(res.restores)
             origins.append(f"msdb on {res.server}")
     unreadable.extend(builder.unreadable)  # a scan's JSON read as history names what it could not read
     if req.backups:
@@ -242,6 +246,8 @@ def _load(req: LoadRequest, progress: Progress | None, *, skim: bool = True) -> 
             builder.add_database_files(uuid, dbf)
     for path in req.marks:
         marks.extend(_marks(read_records(path), path))
+    for path in req.restores:
+        restores.extend(restore_events(_lowered(read_records(path), path), path))
     if builder.skimmed_too_much:  # rare: a renamed database, a conflict, an unknown name
         return _load(req, progress, skim=False)
     sets = builder.build(req.only_named)
@@ -256,5 +262,5 @@ def _load(req: LoadRequest, progress: Progress | None, *, skim: bool = True) -> 
     unavailable: dict[str, str] = {}
     if req.check_files:
         sets, unavailable = check_files(sets, local_exists)
-    history = History.from_sets(sets, marks=marks, unavailable=unavailable)
+    history = History.from_sets(sets, marks=marks, unavailable=unavailable, restores=restores)
     return Loaded(history, origins, failures, unreadable, used_sample)

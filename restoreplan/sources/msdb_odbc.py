@@ -21,7 +21,7 @@ from typing import Any
 
 from restoreplan.core.errors import InputError
 from restoreplan.core.lsn import LSN
-from restoreplan.core.model import DatabaseFile, LogMark
+from restoreplan.core.model import DatabaseFile, LogMark, RestoreEvent
 from restoreplan.sources import values as v
 from restoreplan.sources.canonical import SetBuilder, check_header
 from restoreplan.sources.msdb_query import (
@@ -29,9 +29,11 @@ from restoreplan.sources.msdb_query import (
     build_backupfile_query,
     build_logmark_query,
     build_query,
+    build_restorehistory_query,
     dialect_for_dbms,
 )
 from restoreplan.sources.odbc_cells import convert, exact_lsn
+from restoreplan.sources.restores import restore_events
 from restoreplan.sources.rowplan import RowPlan
 
 ENV_UID = "RESTOREPLAN_MSDB_UID"
@@ -61,6 +63,7 @@ class MsdbResult:
     database_files: dict[str, list[DatabaseFile]]
     marks: list[LogMark]
     server: str
+    restores: list[RestoreEvent] = field(default_factory=list)
     columns: tuple[str, ...] = ()
     dialect: str = "tsql"
 
@@ -207,7 +210,7 @@ def _discover(session: _Session, pyodbc: Any, schema: str | None) -> None:
     """Find the tables' columns through the ODBC catalog; fall back to unqualified (SQLite)."""
     cur = session.conn.cursor()
     try:
-        for table in (*TABLES.values(), "backupfile", "logmarkhistory"):
+        for table in (*TABLES.values(), "backupfile", "logmarkhistory", "restorehistory"):
             rows = cur.columns(table=table, schema=schema).fetchall() if schema else []
             if not rows:
                 rows = cur.columns(table=table).fetchall()
@@ -432,10 +435,18 @@ def _read_all(
             assert lsn is not None and mark_time is not None
             marks.append(LogMark(str(row[0]), str(row[1]), LSN(lsn), mark_time, row[2]))
 
+    restores: list[RestoreEvent] = []
+    if "restorehistory" in session.available:
+        sql, params = build_restorehistory_query(session.available, **common)
+        records = (dict(zip(names, row, strict=True)) for names, row in
+                   _stream(session, pyodbc, sql, params, "restorehistory"))
+        restores = restore_events(records, f"{session.server} msdb.restorehistory", first_row=1)
+
     return MsdbResult(
         rows=rows,
         database_files=files,
         marks=marks,
+        restores=restores,
         server=session.server,
         columns=tuple(columns),
         dialect=session.dialect,

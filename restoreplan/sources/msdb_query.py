@@ -280,10 +280,40 @@ def build_logmark_query(
     return sql, params
 
 
+def build_restorehistory_query(
+    available: Mapping[str, set[str]] | None,
+    *,
+    schema: str | None = "dbo",
+    dialect: str = "tsql",
+    catalog: str | None = None,
+    **_: Any,
+) -> tuple[str, Params]:
+    """The latest restore into each database (restorehistory; VERIFYONLY left out): one after a
+    database's last backup refuses a plan through the tail (core/restores.py). One row per
+    database, however long the history (a log-shipping secondary restores every few minutes)."""
+    _check_dialect(dialect)
+    rh = table_name("restorehistory", schema, catalog)
+    optional = ", ".join(
+        f"rh.{c}" if _has(available, "restorehistory", c) else f"NULL AS {c}" for c in ("recovery", "stop_at")
+    )
+    server = "@@SERVERNAME" if dialect == "tsql" else "NULL"  # backupset.server_name's form
+    sql = (
+        "SELECT\n  rh.destination_database_name,\n  rh.restore_date,\n  rh.restore_type,\n"
+        f"  {optional},\n  {server} AS server_name\n"
+        f"FROM {rh} rh\n"
+        "WHERE rh.restore_history_id IN (\n"
+        f"  SELECT MAX(r2.restore_history_id) FROM {rh} r2\n"
+        "  WHERE r2.restore_type IS NULL OR r2.restore_type <> 'V'\n"
+        "  GROUP BY r2.destination_database_name)\n"
+        "ORDER BY rh.restore_date"
+    )
+    return sql, []
+
+
 _EXPORT_HEADER = """\
 -- restoreplan: backup history export{version_note}
 -- Run against msdb with a login that has db_datareader on msdb (or SELECT on backupset,
--- backupmediafamily, backupmediaset, backupfile and logmarkhistory). It only reads.
+-- backupmediafamily, backupmediaset, backupfile, logmarkhistory and restorehistory). It only reads.
 --
 -- Save the result of the first query as CSV WITH its header row:
 --   sqlcmd -S server -d msdb -E -s"," -W -i query.sql -o history.csv
@@ -339,6 +369,7 @@ def export_query_text(
     )
     files = _literal_filters(*build_backupfile_query(None, server_name=server_name, **kwargs))
     marks = _literal_filters(*build_logmark_query(None, **kwargs))
+    restores = _literal_filters(*build_restorehistory_query(None, **kwargs))
     return (
         _EXPORT_HEADER.format(version_note=note)
         + "SET NOCOUNT ON;\n\n"
@@ -348,5 +379,8 @@ def export_query_text(
         + files
         + ";\n\n-- 3. marks for STOPATMARK (optional; save as logmarks.csv)\n"
         + marks
+        + ";\n\n-- 4. the latest restore into each database (optional; save as restores.csv): one after\n"
+        + "--    a database's last backup makes a plan through the tail-log refuse (--restores)\n"
+        + restores
         + ";\n"
     )

@@ -228,3 +228,25 @@ def test_every_command_is_mapped_to_its_module() -> None:
         one = cli_main.build_parser(name)
         only = next(a for a in one._actions if isinstance(a, argparse._SubParsersAction))
         assert name in only.choices, (name, module)
+
+
+def test_restores_after_the_last_backup_refuse_a_tail_plan(tmp_path, capsys):
+    """--restores (an export of restorehistory): a restore into Sales after its last backup (the
+    sample's ends 2026-11-21 13:45:20 on SQLPROD01) leaves no chain for a tail-log to continue."""
+    restores = tmp_path / "restores.csv"
+    restores.write_text("destination_database_name,restore_date,restore_type,recovery,stop_at,server_name\n"
+                        "Sales,2026-11-21 14:10:00.000,D,1,2026-11-21 12:00:00.000,SQLPROD01\n"
+                        "Sales,2026-11-21 14:20:00.000,V,1,,SQLPROD01\n", encoding="utf-8")
+    code, out, err = run(capsys, "plan", "-d", "Sales", "--at", "2026-11-21 15:00", "--restores", str(restores),
+                         "--format", "json")
+    assert code == 3
+    doc = json.loads(out)
+    assert doc["error"]["code"] == "RESTORED_SINCE_BACKUP" and "2026-11-21 14:10:00" in doc["error"]["message"]
+    assert doc["error"]["nearest_before"]["local"] == "2026-11-21 13:45:20"
+    code, out, err = run(capsys, "plan", "-d", "Sales", "--at", "2026-11-21 13:00", "--restores", str(restores))
+    assert code == 0 and "not its current state" in err + out
+    restores.write_text("destination_database_name,restore_date,restore_type\nSales,yesterday,D\n", encoding="utf-8")
+    code, _, err = run(capsys, "plan", "-d", "Sales", "--latest", "--restores", str(restores))
+    assert code == 2 and "row 2" in err and "Traceback" not in err
+    code, out, _ = run(capsys, "export-query")
+    assert code == 0 and "restorehistory" in out and "@@SERVERNAME AS server_name" in out

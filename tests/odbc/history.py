@@ -298,10 +298,12 @@ def make_history() -> History:
         {"database_name": "Sales", "mark_name": "before_price_update", "description": "release 42",
          "user_name": "CORP\\app", "lsn": lsn(VLF, 350, 2), "mark_time": t0 + timedelta(hours=1, minutes=5)}
     )  # fmt: skip
-    h.tables["restorehistory"].append(
-        {"restore_history_id": 1, "restore_date": t0 + timedelta(days=2), "destination_database_name": "Sales_copy",
-         "backup_set_id": 5, "restore_type": "D"}
-    )  # fmt: skip
+    # restorehistory: the latest restore into each database is read (VERIFYONLY restores nothing)
+    for rid, days, kind in ((1, 1, "D"), (2, 2, "D"), (3, 3, "V")):
+        h.tables["restorehistory"].append(
+            {"restore_history_id": rid, "restore_date": t0 + timedelta(days=days),
+             "destination_database_name": "Sales_copy", "backup_set_id": 5, "restore_type": kind}
+        )  # fmt: skip
     return h
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from restoreplan.core.errors import InputError
 from restoreplan.core.lsn import LSN
-from restoreplan.core.model import BackupSet, DatabaseFile, LogMark
+from restoreplan.core.model import BackupSet, DatabaseFile, LogMark, RestoreEvent
 from restoreplan.sources.canonical import SetBuilder
 from restoreplan.sources.msdb_odbc import (
     ENV_PWD,
@@ -92,6 +92,8 @@ def test_postgresql_sqlite_and_direct_rows_build_identical_sets(
         assert res.database_files == expected_files(hist)
         assert res.marks == expected_marks(hist)
         assert "PWD" not in res.server and PG_PASSWORD not in res.server
+        latest = hist.tables["restorehistory"][1]
+        assert res.restores == [RestoreEvent("Sales_copy", latest["restore_date"], "D")]
 
 
 def test_lsns_arrive_exact_as_ints(pg_server: PgServer, sqlite_msdb: tuple[str, History]) -> None:

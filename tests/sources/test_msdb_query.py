@@ -19,7 +19,7 @@ def test_export_query_is_read_only_tsql() -> None:
     assert not re.search(r"\b(INSERT|UPDATE|DELETE|MERGE|DROP|ALTER|EXEC)\b", text, re.IGNORECASE)
     body = "\n".join(line for line in text.splitlines() if not line.startswith("--"))
     statements = [s for s in body.split(";") if s.strip() and "NOCOUNT" not in s]
-    assert len(statements) == 3
+    assert len(statements) == 4  # history, backupfile, logmarkhistory, restorehistory
     for stmt in statements:
         assert sqlglot.parse_one(stmt, read="tsql") is not None
     assert "CAST(bs.first_lsn AS varchar(25)) AS first_lsn" in text
