@@ -310,15 +310,25 @@ def build_restorehistory_query(
     return sql, []
 
 
+_EXPORT_HEADER_ONE = """\
+-- restoreplan: backup history export{version_note}
+-- Run against msdb with a login that has db_datareader on msdb. It only reads.
+-- sqlcmd -S server -d msdb -E -s"," -W -i this.sql -o file.csv  (-E = Windows login; use -U login
+-- and the SQLCMDPASSWORD variable for a SQL login). LSNs are selected as text so that Excel or a
+-- driver cannot round them.
+"""
+
 _EXPORT_HEADER = """\
 -- restoreplan: backup history export{version_note}
 -- Run against msdb with a login that has db_datareader on msdb (or SELECT on backupset,
 -- backupmediafamily, backupmediaset, backupfile, logmarkhistory and restorehistory). It only reads.
 --
--- Save the result of the first query as CSV WITH its header row:
---   sqlcmd -S server -d msdb -E -s"," -W -i query.sql -o history.csv
---     (-E = Windows login; use -U login and the SQLCMDPASSWORD variable for a SQL login.
---      Keep only the first result set in history.csv, or run each query from its own file.)
+-- Save the result of each query as its own CSV file WITH its header row. sqlcmd writes every
+-- result set of a script into one output file, so give it one query at a time:
+--   restoreplan export-query --query history > history.sql
+--   sqlcmd -S server -d msdb -E -s"," -W -i history.sql -o history.csv
+--     (-E = Windows login; use -U login and the SQLCMDPASSWORD variable for a SQL login;
+--      --query backupfile / marks / restores give the optional files the same way.)
 --   SSMS: Tools > Options > Query Results > SQL Server > Results to Grid >
 --     tick "Include column headers when copying or saving the results", run the query,
 --     right-click the grid > "Save Results As..." > CSV.
@@ -340,18 +350,31 @@ def _literal_filters(sql: str, params: Params) -> str:
     return "".join(out)
 
 
+QUERIES: dict[str, str] = {
+    "history": "history (save as history.csv: --history)",
+    "backupfile": "database files for WITH MOVE (optional; save as backupfile.csv: --backup-files)",
+    "marks": "marks for STOPATMARK (optional; save as logmarks.csv: --marks)",
+    "restores": "the latest restore into each database (optional; save as restores.csv: --restores): one "
+                "after a\n--    database's last backup makes a plan through the tail-log refuse",
+}
+
+
 def export_query_text(
     min_version: int | None = None,
     *,
     database: str | None = None,
     since: datetime | None = None,
     server_name: str | None = None,
+    only: str | None = None,
 ) -> str:
-    """The T-SQL a DBA pastes into SSMS or sqlcmd: history, then backupfile and logmarkhistory.
+    """The T-SQL a DBA pastes into SSMS or sqlcmd: history, then backupfile, logmarkhistory and
+    restorehistory (``only``: one of QUERIES, a script whose one result set is one file).
 
     ``min_version`` is the oldest SQL Server major version the script must run on (9 = 2005,
     16 = 2022); columns added later are left out. None = every known column (newest servers).
     """
+    if only is not None and only not in QUERIES:
+        raise ValueError(f"unknown query {only!r}; expected one of {', '.join(QUERIES)}")
     note = (
         ""
         if min_version is None
@@ -364,23 +387,14 @@ def export_query_text(
         "database": database,
         "since": since,
     }
-    history = _literal_filters(
-        *build_query(None, server_name=server_name, min_version=min_version, **kwargs)
-    )
-    files = _literal_filters(*build_backupfile_query(None, server_name=server_name, **kwargs))
-    marks = _literal_filters(*build_logmark_query(None, **kwargs))
-    restores = _literal_filters(*build_restorehistory_query(None, **kwargs))
-    return (
-        _EXPORT_HEADER.format(version_note=note)
-        + "SET NOCOUNT ON;\n\n"
-        + "-- 1. history (save as history.csv)\n"
-        + history
-        + ";\n\n-- 2. database files for WITH MOVE (optional; save as backupfile.csv)\n"
-        + files
-        + ";\n\n-- 3. marks for STOPATMARK (optional; save as logmarks.csv)\n"
-        + marks
-        + ";\n\n-- 4. the latest restore into each database (optional; save as restores.csv): one after\n"
-        + "--    a database's last backup makes a plan through the tail-log refuse (--restores)\n"
-        + restores
-        + ";\n"
-    )
+    build = {
+        "history": lambda: build_query(None, server_name=server_name, min_version=min_version, **kwargs),
+        "backupfile": lambda: build_backupfile_query(None, server_name=server_name, **kwargs),
+        "marks": lambda: build_logmark_query(None, **kwargs),
+        "restores": lambda: build_restorehistory_query(None, **kwargs),
+    }
+    names = list(QUERIES) if only is None else [only]
+    parts = [f"-- {n}. {QUERIES[name]}\n" + _literal_filters(*build[name]()) + ";\n"
+             for n, name in enumerate(names, start=1)]
+    header = _EXPORT_HEADER if only is None else _EXPORT_HEADER_ONE
+    return header.format(version_note=note) + "SET NOCOUNT ON;\n\n" + "\n".join(parts)

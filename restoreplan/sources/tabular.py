@@ -17,6 +17,7 @@ from typing import Any, TextIO
 from restoreplan.core.errors import InputError
 from restoreplan.sources import jsonstream
 from restoreplan.sources.canonical import CHUNK, SetBuilder, check_header, check_names
+from restoreplan.sources.rowplan import PARSERS
 
 _DASHES = re.compile(r"^-+$")
 _ROWS_AFFECTED = re.compile(r"^\(\d+ rows? affected\)$", re.IGNORECASE)
@@ -105,6 +106,20 @@ def _csv_start(lines: Iterator[str], origin: str) -> tuple[list[str], Iterator[l
     return header, reader
 
 
+# the columns of export-query's other result sets (backupfile, logmarkhistory, restorehistory)
+_OTHER_HEADERS = frozenset({
+    "backup_set_uuid", "logical_name", "physical_name", "file_type", "database_name", "mark_name",
+    "description", "lsn", "mark_time", "destination_database_name", "restore_date", "restore_type",
+    "recovery", "stop_at", "server_name",
+})
+
+
+def _is_header(row: list[str]) -> bool:
+    """Is this row the header of another export-query result set?"""
+    cells = [c.strip().lower() for c in row if c.strip()]
+    return len(cells) >= 2 and all(c in _OTHER_HEADERS or c in PARSERS for c in cells)
+
+
 def _skipped(row: list[str]) -> bool:
     """Blank lines, sqlcmd's dash line and its "(N rows affected)" footer."""
     if not row or (len(row) == 1 and not row[0].strip()):
@@ -188,6 +203,12 @@ def _csv_chunks(
             if _skipped(row):
                 continue
             if len(row) != width:
+                if _is_header(row):
+                    raise InputError(
+                        f"{origin}, row {number}: a second result set begins here (a header of "
+                        f"{len(row)} columns): sqlcmd writes every query of a script into one file",
+                        hint="export one query per file: restoreplan export-query --query history",
+                    )
                 raise InputError(
                     f"{origin}, row {number}: {len(row)} fields where the header has {width}",
                     hint="check the delimiter and quoting of the export",

@@ -250,3 +250,14 @@ def test_restores_after_the_last_backup_refuse_a_tail_plan(tmp_path, capsys):
     assert code == 2 and "row 2" in err and "Traceback" not in err
     code, out, _ = run(capsys, "export-query")
     assert code == 0 and "restorehistory" in out and "@@SERVERNAME AS server_name" in out
+
+
+def test_a_second_result_set_in_a_history_file_is_named(tmp_path, capsys):
+    """All of export-query's queries run by sqlcmd into one file: refused where the next header is."""
+    path = write(tmp_path, extra_lines=["", "backup_set_uuid,logical_name,physical_name,file_type",
+                                        "----,----,----,----", "x,y,z,D"])
+    code, _, err = run(capsys, "plan", "--history", path, "--database", "db", "--latest")
+    assert code == 2 and "row 5: a second result set begins here" in err and "--query history" in err
+    code, out, _ = run(capsys, "export-query", "--query", "restores")
+    assert code == 0 and out.count("SELECT") == 2  # the query and its subquery
+    assert run(capsys, "export-query", "--query", "history", "--rds")[0] == 2

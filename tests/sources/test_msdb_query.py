@@ -14,7 +14,7 @@ from restoreplan.sources.msdb_query import build_query, dialect_for_dbms, export
 def test_export_query_is_read_only_tsql() -> None:
     sqlglot = pytest.importorskip("sqlglot")
     text = export_query_text(None)
-    assert 'sqlcmd -S server -d msdb -E -s"," -W -i query.sql -o history.csv' in text
+    assert 'sqlcmd -S server -d msdb -E -s"," -W -i history.sql -o history.csv' in text
     assert "Save Results As" in text
     assert not re.search(r"\b(INSERT|UPDATE|DELETE|MERGE|DROP|ALTER|EXEC)\b", text, re.IGNORECASE)
     body = "\n".join(line for line in text.splitlines() if not line.startswith("--"))
@@ -61,3 +61,14 @@ def test_dialect_for_dbms() -> None:
     assert dialect_for_dbms("PostgreSQL") == "postgresql"
     assert dialect_for_dbms("SQLite") == "sqlite"
     assert dialect_for_dbms("Oracle") == "ansi"
+
+
+def test_one_query_at_a_time_for_sqlcmd() -> None:
+    """sqlcmd writes every result set of a script into one file: --query gives one of them."""
+    for name in ("history", "backupfile", "marks", "restores"):
+        text = export_query_text(None, only=name)
+        body = "\n".join(line for line in text.splitlines() if not line.startswith("--"))
+        assert len([s for s in body.split(";") if s.strip() and "NOCOUNT" not in s]) == 1
+    assert "FROM msdb.dbo.restorehistory" in export_query_text(None, only="restores")
+    with pytest.raises(ValueError):
+        export_query_text(None, only="backupset")
