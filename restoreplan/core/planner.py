@@ -15,7 +15,7 @@ from restoreplan.core.errors import NotRecoverable, UsageError
 from restoreplan.core.history import History, Lineage, in_history_of, live_fork
 from restoreplan.core.model import BackupType, LogMark
 from restoreplan.core.plan import Action, Plan, Stop, StopKind
-from restoreplan.core.refusals import around_lsn, explain_time, last_reachable
+from restoreplan.core.refusals import around_lsn, explain_time, last_reachable, unusable_fulls
 from restoreplan.core.restores import describe, restored_since
 from restoreplan.core.steps import build_plan, with_tail_backup
 from restoreplan.core.tail import tail_plan
@@ -195,7 +195,7 @@ def plan_lineage(lin: Lineage, target: RecoveryTarget, opts: PlanOptions, warnin
         warnings.append(f"{name} was {describe(restored)}, after its last backup: the database no longer is what its "
                         "backups record, and this plan restores the backups, not its current state")
     if not lin.fulls:
-        raise NotRecoverable(f"{name}: no restorable full backup in the history",
+        raise NotRecoverable(f"{name}: no restorable full backup in the history{unusable_fulls(lin)}",
                              hint="check for damaged, snapshot or missing-file fulls", code="NO_FULL_BACKUP")
     if target.kind is TargetKind.LSN:
         assert target.lsn is not None

@@ -86,6 +86,17 @@ def explain_time(lin: Lineage, clock: Clock, rt: ResolvedTime, search: Search) -
                           nearest_before=nb, nearest_after=na, code="LOG_GAP")
 
 
+def unusable_fulls(lin: Lineage) -> str:
+    """Why the lineage's last fulls cannot be restored ("" when it has no full at all), for a
+    NO_FULL_BACKUP refusal or finding: with --check-files, the files that are missing."""
+    fulls = [s for s in lin.sets if s.type is BackupType.FULL]
+    if not fulls:
+        return ""
+    return "; unusable fulls: " + "; ".join(
+        f"{s.backup_set_uuid} ({lin.unavailable.get(s.backup_set_uuid, 'not restorable')})" for s in fulls[-3:]
+    )
+
+
 def last_reachable(lin: Lineage, clock: Clock) -> PointInfo | None:
     """The latest point a plan without a tail-log reaches, as a refusal names it."""
     windows = lineage_windows(lin)

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from restoreplan.core.findings import Finding, LineageFindings, Severity
 from restoreplan.core.history import History, Lineage, as_it_stood
 from restoreplan.core.model import BackupSet, BackupType
+from restoreplan.core.refusals import unusable_fulls
 from restoreplan.core.restores import describe, restored_since
 from restoreplan.core.target import Clock, ResolvedTime, clock_of, fmt_time
 from restoreplan.core.windows import Window, data_starts, explored, lineage_windows
@@ -494,9 +495,8 @@ def _lineage_findings(c: _Collector) -> None:
     lin = c.lin
     if not lin.fulls:
         fulls = [s for s in lin.sets if s.type is BackupType.FULL]
-        detail = ("; unusable fulls: " + "; ".join(f"{s.backup_set_uuid} ({lin.unavailable.get(s.backup_set_uuid)})"
-                                                    for s in fulls[-3:])) if fulls else ""
-        c.add("NO_FULL_BACKUP", f"{lin.database_name} has no restorable full backup in the history{detail}; "
+        c.add("NO_FULL_BACKUP", f"{lin.database_name} has no restorable full backup in the history"
+              f"{unusable_fulls(lin)}; "
               "nothing can be restored.",
               "take a full backup now (and check the history covers the last full: --since, retention).",
               fulls[-1] if fulls else None)

@@ -370,3 +370,12 @@ def test_an_unknown_fork_is_not_a_second_recovery_fork_of_a_mark():
     p = plan(history(f, l1, l2, marks=marks), RecoveryTarget.at_mark("m"))
     assert restored(p) == uuids(f, l1)
     assert not any("recovery forks" in w for w in p.warnings)
+
+
+def test_no_full_backup_names_why_each_full_cannot_be_restored():
+    """--check-files with the full's file gone: the refusal names the missing file (docs review)."""
+    f = full("09:10", 100, 110)
+    h = history(f, log("09:30", 100, 200), unavailable={f.backup_set_uuid: "missing file(s): /b/full.bak"})
+    with pytest.raises(NotRecoverable) as err:
+        plan(h, "09:20", tail="auto")
+    assert err.value.code == "NO_FULL_BACKUP" and f"{f.backup_set_uuid} (missing file(s): /b/full.bak)" in err.value.message
