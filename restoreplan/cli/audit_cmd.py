@@ -34,7 +34,7 @@ EXAMPLES = """examples:
   restoreplan audit --history msdb.csv --format json --restore-rate 200MB/s --as-of 2026-11-21T08:00:00Z
 
 exit status: 0 report written; 1 report written and an error found (a broken chain, a stale
-backup...); 2 bad input or usage
+backup...) or a server of --inventory not read; 2 bad input or usage
 """
 
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b)?\s*(?:/\s*s)?\s*$", re.IGNORECASE)

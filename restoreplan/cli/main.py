@@ -45,7 +45,8 @@ COMMANDS = {
 DESCRIPTION = """Plan SQL Server restores from backup history: the minimal sequence of backups to reach a
 point in time, LSN or mark, as an explained table, JSON, or a script that runs unchanged.
 
-exit codes: 0 success, 1 problems found, 2 bad input or usage, 3 target not recoverable"""
+exit codes: 0 success, 1 problems found, 2 bad input or usage, 3 target not recoverable,
+141 output closed early (a broken pipe, as in `| head`)"""
 
 
 class _Parser(argparse.ArgumentParser):

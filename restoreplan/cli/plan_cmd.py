@@ -142,5 +142,5 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     s.add_argument("--kms-key-arn", help="RDS: @kms_master_key_arn for encrypted backups")
     s.add_argument("--instance-region", help="RDS: the instance's region, checked against the S3 objects")
     s.add_argument("--format", choices=["text", "json"], default="text",
-                   help="text: the script alone (default); json: {dialect, script, plan}")
+                   help="text: the script alone (default); json: {dialect, script, plan, notes}")
     s.set_defaults(func=run_script)
