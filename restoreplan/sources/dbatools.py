@@ -110,9 +110,13 @@ def _text(raw: object) -> Any:
     return ho.parse_text(_first(raw))
 
 
+def _database_name(raw: object) -> Any:
+    return ho.parse_database_name(_first(raw))
+
+
 # canonical column -> (property names, lower-case, in preference order; parser)
 HISTORY_FIELDS: dict[str, tuple[tuple[str, ...], Callable[[object], Any]]] = {
-    "database_name": (("database", "databasename", "database_name"), _text),
+    "database_name": (("database", "databasename", "database_name"), _database_name),
     "type": (("type", "backuptype", "backuptypedescription"), parse_type),
     "first_lsn": (("firstlsn", "first_lsn"), ho.parse_lsn),
     "last_lsn": (("lastlsn", "last_lsn"), ho.parse_lsn),

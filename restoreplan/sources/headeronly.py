@@ -162,6 +162,7 @@ parse_guid = _wrap(v.parse_guid)
 parse_int = _wrap(v.parse_int)
 parse_bool = _wrap(v.parse_bool)
 parse_text = _wrap(v.text)
+parse_database_name = _wrap(v.parse_database_name)
 parse_position = _wrap(v.parse_position)
 parse_family = _wrap(v.parse_family)
 parse_mirror = _wrap(v.parse_mirror)
@@ -196,7 +197,7 @@ def parse_device_type(raw: object) -> int | None:
 FIELDS: dict[str, tuple[tuple[str, ...], Callable[[object], Any]]] = {
     "backup_set_uuid": (("BackupSetGUID",), parse_guid),
     "type": (("BackupType",), parse_backup_type),
-    "database_name": (("DatabaseName",), parse_text),
+    "database_name": (("DatabaseName",), parse_database_name),
     "first_lsn": (("FirstLSN",), parse_lsn),
     "last_lsn": (("LastLSN",), parse_lsn),
     "checkpoint_lsn": (("CheckpointLSN",), parse_lsn),

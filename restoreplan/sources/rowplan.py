@@ -77,7 +77,7 @@ OWN: dict[str, Callable[[object], Any]] = {
 }
 # Shared by neighbouring sets, in the order of a template.
 SHARED: dict[str, Callable[[object], Any]] = {
-    "database_name": v.text,
+    "database_name": v.parse_database_name,
     "type": parse_type,
     "database_backup_lsn": parse_lsn,
     "position": v.parse_position,

@@ -68,6 +68,22 @@ def csv_rows(text: str, origin: str) -> tuple[list[str], Iterator[tuple[int, lis
     return _csv_records(iter(text.splitlines()), origin)
 
 
+_NAME_COLUMNS = frozenset({"database_name", "databasename", "database"})
+
+
+def _name_columns(header: Sequence[str]) -> frozenset[int]:
+    """The columns of a database name: a cell there keeps its leading whitespace for the parser
+    to refuse (sqlcmd pads text on the right and numbers on the left; a name's leading space is
+    data, and stripping it would name another database)."""
+    return frozenset(i for i, c in enumerate(header) if c.strip().lower() in _NAME_COLUMNS)
+
+
+def _cleaned(row: Sequence[str], names: frozenset[int]) -> list[str]:
+    if not names:
+        return [c.strip() for c in row]
+    return [c.rstrip() if i in names else c.strip() for i, c in enumerate(row)]
+
+
 def _is_separator(row: list[str]) -> bool:
     """sqlcmd's ``----- ---`` line under the header: dashes only, in at least one cell."""
     cells = [c.strip() for c in row]
@@ -84,9 +100,10 @@ def _csv_records(
     header, reader = _csv_start(_rejoined(chain([first], lines)), origin)
 
     def rows() -> Iterator[tuple[int, list[str]]]:
-        for chunk, numbers in _csv_chunks(reader, len(header), origin):
+        names = _name_columns(header)
+        for chunk, numbers in _csv_chunks(reader, len(header), origin, names):
             for number, row in zip(numbers, chunk, strict=True):
-                yield number, [c.strip() for c in row]
+                yield number, _cleaned(row, names)
 
     return header, rows()
 
@@ -173,13 +190,14 @@ def _reading(path: str, origin: str) -> Iterator[None]:
 
 
 def _csv_chunks(
-    reader: Iterator[list[str]], width: int, origin: str
+    reader: Iterator[list[str]], width: int, origin: str, names: frozenset[int] = frozenset()
 ) -> Iterator[tuple[list[list[str]], Sequence[int]]]:
     """Data rows in chunks with their record numbers (the header is record 1).
 
     A chunk of plain rows (all of the header's width, no first cell that is empty or starts
     with a dash or a space) passes as it is; others are cleaned a row at a time: ``_skipped``
-    rows dropped, cells stripped, a row of another width refused.
+    rows dropped, cells stripped (those of ``names``, database names, on the right only), a row
+    of another width refused.
     """
     row_no = 1
     while True:
@@ -213,7 +231,7 @@ def _csv_chunks(
                     f"{origin}, row {number}: {len(row)} fields where the header has {width}",
                     hint="check the delimiter and quoting of the export",
                 )
-            rows.append([c.strip() for c in row])
+            rows.append(_cleaned(row, names))
             numbers.append(number)
         if rows:
             yield rows, numbers
@@ -275,15 +293,16 @@ def read_history_file(
         if fmt == "msdb-csv":
             check_header(header, origin)
             plan = builder.plan(header)
-            for rows, numbers in _csv_chunks(reader, len(header), origin):
+            for rows, numbers in _csv_chunks(reader, len(header), origin, _name_columns(header)):
                 builder.add_chunk(plan, rows, origin, numbers)
                 if progress is not None:
                     progress(builder.rows_read)
             return fmt
         body: list[list[str]] = []
         row_numbers: list[int] = []  # each row's record number (the header is record 1)
-        for rows, chunk_numbers in _csv_chunks(reader, len(header), origin):
-            body += ([c.strip() for c in row] for row in rows)
+        names = _name_columns(header)
+        for rows, chunk_numbers in _csv_chunks(reader, len(header), origin, names):
+            body += (_cleaned(row, names) for row in rows)
             row_numbers += chunk_numbers
     if fmt == "headeronly-csv":
         from restoreplan.sources import headeronly

@@ -95,6 +95,18 @@ def text(raw: object) -> str | None:
     return _cell(raw)
 
 
+def parse_database_name(raw: object) -> str | None:
+    """A database name, refused when it begins with whitespace: that is part of a SQL Server
+    name, but padded exports add it too, and dropping it would make the script restore over
+    the database of the name without it."""
+    if isinstance(raw, str) and raw[:1].isspace() and raw.strip():
+        raise ValueProblem(
+            f"database name {raw!r} begins with whitespace: SQL Server keeps it as part of the name, "
+            "and without it the name is another database's (export without padding, e.g. sqlcmd -W)"
+        )
+    return _cell(raw)
+
+
 def parse_bool(raw: object) -> bool | None:
     if isinstance(raw, bool):
         return raw

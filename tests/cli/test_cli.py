@@ -261,3 +261,20 @@ def test_a_second_result_set_in_a_history_file_is_named(tmp_path, capsys):
     code, out, _ = run(capsys, "export-query", "--query", "restores")
     assert code == 0 and out.count("SELECT") == 2  # the query and its subquery
     assert run(capsys, "export-query", "--query", "history", "--rds")[0] == 2
+
+
+@pytest.mark.parametrize("first", [True, False])
+def test_a_database_name_with_leading_whitespace_is_refused_not_stripped(tmp_path, capsys, first):
+    """'  Sales' is another database than 'Sales': a script for the stripped name would restore
+    over the wrong one (robustness review)."""
+    header = HEADER if first else HEADER[1:] + HEADER[:1]
+    rows = [[" db", *r[1:]] for r in ROWS]
+    rows = rows if first else [r[1:] + r[:1] for r in rows]
+    code, _, err = run(capsys, "plan", "--history", write(tmp_path, rows=rows, header=header), "--latest")
+    assert code == 2 and "row 2" in err and "begins with whitespace" in err
+    padded = [["db   ", *r[1:]] for r in ROWS]  # sqlcmd pads text on the right: harmless
+    assert run(capsys, "plan", "--history", write(tmp_path, rows=padded, name="p.csv"), "-d", "db", "--latest")[0] == 0
+    doc = [dict(zip(HEADER, [" db", *r[1:]], strict=True)) for r in ROWS]
+    (tmp_path / "h.json").write_text(json.dumps(doc), encoding="utf-8")
+    code, _, err = run(capsys, "plan", "--history", str(tmp_path / "h.json"), "--latest")
+    assert code == 2 and "begins with whitespace" in err
