@@ -22,6 +22,12 @@ _GO_LEXER_MARKS = ("'", '"', "--", "/*", "*/")
 _DATETIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:\.(\d{1,7}))?$")
 
 
+def sysname_length(name: str) -> int:
+    """The length SQL Server measures: UTF-16 code units (a character outside the Basic
+    Multilingual Plane, such as an emoji, takes two of sysname's 128)."""
+    return len(name.encode("utf-16-le", "surrogatepass")) // 2
+
+
 def quote_identifier(name: str) -> str:
     """QUOTENAME: [name] with ] doubled."""
     return "[" + name.replace("]", "]]") + "]"

@@ -19,7 +19,7 @@ from restoreplan.core.errors import NotRecoverable, UsageError
 from restoreplan.core.model import BackupSet, BackupType
 from restoreplan.core.plan import Action, Plan, Step, StopKind
 from restoreplan.core.target import TargetKind
-from restoreplan.emit.quoting import Batch, comment_text, datetime_literal_text
+from restoreplan.emit.quoting import Batch, comment_text, datetime_literal_text, sysname_length
 
 MAX_FILES = 10  # "The Restore task is unable to restore from more than 10 backup file(s)" (D.2)
 VOLUMES = ("D:", "H:", "I:", "J:")  # @data_file_volume / @log_file_volume (D.2)
@@ -127,8 +127,8 @@ def check_rds_name(name: str) -> None:
         problems.append("it contains a single quote")
     if not name.strip():
         problems.append("it is empty")
-    if len(name) > 128:
-        problems.append("it is longer than 128 characters (sysname)")
+    if sysname_length(name) > 128:
+        problems.append("it is longer than 128 UTF-16 code units (sysname)")
     if problems:
         raise UsageError(f"RDS does not allow the database name {name!r}: " + "; ".join(problems),
                          hint="choose another --target-name", code="RDS_BAD_NAME")

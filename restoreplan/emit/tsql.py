@@ -21,6 +21,7 @@ from restoreplan.emit.quoting import (
     identifier_safe,
     quote_identifier,
     setvar_safe,
+    sysname_length,
 )
 
 DEVICE_TYPE_TAPE = 5  # msdb backupmediafamily.device_type (restore-rules A.2)
@@ -350,8 +351,8 @@ class TsqlEmitter:
         return [head] + batch.declarations + [stmt, "GO"]
 
     def render(self) -> str:
-        if len(self.target) > 128:  # a sysname variable would silently cut it to another name
-            raise UsageError(f"the target database name is {len(self.target)} characters long: SQL Server names "
+        if (length := sysname_length(self.target)) > 128:  # a sysname variable would cut it to another name
+            raise UsageError(f"the target database name is {length} UTF-16 code units long: SQL Server names "
                              "have at most 128 (sysname)", hint="choose a shorter --target-name")
         self._vars.clear()
         self.notes.clear()

@@ -205,6 +205,10 @@ def test_target_name_longer_than_a_sysname_is_refused():
     # a DECLARE @v sysname would cut it to 128 characters: a restore into another name
     with pytest.raises(UsageError, match="128"):
         render_tsql(_plan(), ScriptOptions(target_name="$(" + "x" * 140, data_dir="D:\\R"))
+    # SQL Server counts UTF-16 code units: 100 emoji are 100 characters but 200 units (robustness review)
+    with pytest.raises(UsageError, match="UTF-16"):
+        render_tsql(_plan(), ScriptOptions(target_name="O'" + "\U0001F600" * 100, data_dir="D:\\R"))
+    render_tsql(_plan(), ScriptOptions(target_name="O'" + "\U0001F600" * 63, data_dir="D:\\R"))  # 128 units
 
 
 # -- 3. case-only rename -----------------------------------------------------------------------------

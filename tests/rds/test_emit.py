@@ -284,6 +284,7 @@ def test_refuses_kms_in_other_region(sales_plan: Plan) -> None:
     ("Sales\t", "starts or ends with a space or tab"),
     ("Sa\nles", "contains a newline"),
     ("O'Brien", "contains a single quote"),
+    ("\U0001F600" * 65, "longer than 128 UTF-16 code units"),  # 65 characters, 130 units
 ])
 def test_refuses_forbidden_names(sales_plan: Plan, name: str, why: str) -> None:
     _refusal(sales_plan, RdsOptions(target_name=name), UsageError, why)
