@@ -28,16 +28,17 @@ def parse_time_arg(text: str) -> datetime:
     """
     s = text.strip()
     try:
-        return datetime.fromisoformat(s.replace("Z", "+00:00") if s.endswith("Z") else s)
+        when: datetime | None = datetime.fromisoformat(s.replace("Z", "+00:00") if s.endswith("Z") else s)
     except ValueError:
-        pass
-    try:
-        when = values.parse_datetime(s)
-    except values.ValueProblem as exc:
-        raise UsageError(f"cannot read {text!r} as a date and time: {str(exc).split(';')[0]}",
-                         hint="use e.g. 2024-03-10 14:30:00, 2024-03-10T14:30:00-05:00 or ...Z") from None
+        try:
+            when = values.parse_datetime(s)
+        except values.ValueProblem as exc:
+            raise UsageError(f"cannot read {text!r} as a date and time: {str(exc).split(';')[0]}",
+                             hint="use e.g. 2024-03-10 14:30:00, 2024-03-10T14:30:00-05:00 or ...Z") from None
     if when is None:
         raise UsageError("an empty date and time was given", hint="use e.g. 2024-03-10 14:30:00")
+    if not values.in_range(when):
+        raise UsageError(f"{text!r} is {values.RANGE_TEXT}", hint="use e.g. 2024-03-10 14:30:00")
     return when
 
 

@@ -18,6 +18,7 @@ from restoreplan.cli.common import (
 )
 from restoreplan.core.errors import RestorePlanError, UsageError
 from restoreplan.core.findings import LineageFindings, Severity
+from restoreplan.core.strategy.schedule import MAX_DURATION
 from restoreplan.core.validate import ValidateOptions, validate_history
 from restoreplan.report.findings_report import (
     NAGIOS_UNKNOWN,
@@ -43,7 +44,10 @@ def parse_duration(text: str) -> timedelta:
     parts = _PART.findall(s)
     if not s or not parts or "".join(n + u for n, u in parts).lower() != s.lower():
         raise UsageError(f"cannot read {text!r} as a duration", hint="use e.g. 7d, 26h, 15m, 1d12h")
-    return timedelta(seconds=sum(float(n) * _UNITS[u.lower()] for n, u in parts))
+    seconds = sum(float(n) * _UNITS[u.lower()] for n, u in parts)
+    if seconds > MAX_DURATION.total_seconds():
+        raise UsageError(f"the duration {text!r} is too long", hint="at most 100 years (36500d)")
+    return timedelta(seconds=seconds)
 
 
 def add_check_args(p: argparse.ArgumentParser) -> None:

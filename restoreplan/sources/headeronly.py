@@ -87,10 +87,15 @@ def parse_when(raw: object, order: str | None = None) -> datetime | None:
     s = str(raw).strip()
     m = _MS_DATE.match(s)
     if m:
-        when = datetime(1970, 1, 1) + timedelta(milliseconds=int(m.group(1)))
-        if m.group(2):
-            sign = 1 if m.group(2)[0] == "+" else -1
-            when += sign * timedelta(hours=int(m.group(2)[1:3]), minutes=int(m.group(2)[3:5]))
+        try:
+            when = datetime(1970, 1, 1) + timedelta(milliseconds=int(m.group(1)))
+            if m.group(2):
+                sign = 1 if m.group(2)[0] == "+" else -1
+                when += sign * timedelta(hours=int(m.group(2)[1:3]), minutes=int(m.group(2)[3:5]))
+        except OverflowError:
+            raise CellProblem(f"{s!r} is {v.RANGE_TEXT}") from None
+        if not v.in_range(when):
+            raise CellProblem(f"{s!r} is {v.RANGE_TEXT}")
         return when
     try:
         parsed = v.parse_datetime(s, order)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from restoreplan.core.errors import InputError, NotRecoverable, UsageError
+from restoreplan.sources import values as v
 
 _IDENT = re.compile(r"^[A-Za-z](?!.*--)[A-Za-z0-9-]{0,62}(?<!-)$")
 
@@ -34,6 +35,8 @@ def _utc(raw: Any) -> datetime | None:
             dt = datetime.fromisoformat(s)
         except ValueError:
             raise InputError(f"not an AWS timestamp: {raw!r}") from None
+    if not v.in_range(dt):
+        raise InputError(f"AWS timestamp {raw!r} is {v.RANGE_TEXT}")
     if dt.tzinfo is not None:
         dt = dt.astimezone(UTC).replace(tzinfo=None)
     return dt

@@ -235,9 +235,14 @@ def _dates(col: Sequence[Any], read: Callable[[object], Any]) -> list[Any]:
             # ISO week without its day (refused) are the row parser's
             if any(map(_TZINFO, out)) or "W" in (joined := "".join(cells)) or "w" in joined:
                 raise NotFast
+            if not (v.in_range(min(out)) and v.in_range(max(out))):
+                raise NotFast  # the row parser names the date outside msdb's range
             return out
     elif _kind(col) in (datetime, _NONE):
         if not _naive(col):
+            raise NotFast
+        present = [d for d in col if d is not None]
+        if present and not (v.in_range(min(present)) and v.in_range(max(present))):
             raise NotFast
         return list(col)
     out = list(map(read, col))

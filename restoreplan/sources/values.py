@@ -191,14 +191,35 @@ def parse_guid(raw: object) -> str | None:
         raise ValueProblem(f"not a GUID: {raw!r}") from None
 
 
+EARLIEST = datetime(1753, 1, 1)  # SQL Server's datetime (msdb's type) begins here
+LATEST = datetime(9999, 12, 29, 23, 59, 59, 999999)  # two days short of its end: UTC offsets still fit
+
+
+def in_range(when: datetime) -> bool:
+    """Within the dates msdb can hold, a day's margin at the top (a time-zone shift of a later
+    date has no datetime to land on)."""
+    return EARLIEST <= when.replace(tzinfo=None) <= LATEST
+
+
+RANGE_TEXT = "outside the dates msdb can hold (1753-01-01 .. 9999-12-29)"
+
+
 def parse_datetime(raw: object, order: str | None = None) -> datetime | None:
-    """A whole date (year, month, day) with an optional time, as exports print it.
+    """A whole date (year, month, day) with an optional time, as exports print it, within the
+    dates msdb can hold (``in_range``).
 
     ISO forms first (with or without fractions, up to 7 digits). ``order`` ("dmy" or "mdy")
     is the day/month order of ``a/b/yyyy`` cells decided once for a whole file
     (``date_order``); without it only a cell whose order is clear is read. A time with an
     offset keeps it (callers that need server-local naive times use ``parse_local_datetime``).
     """
+    when = _parse_datetime(raw, order)
+    if when is not None and not in_range(when):
+        raise ValueProblem(f"{_short(raw)} is {RANGE_TEXT}")
+    return when
+
+
+def _parse_datetime(raw: object, order: str | None) -> datetime | None:
     if isinstance(raw, datetime):
         return raw  # naive stays naive; an aware value keeps its offset
     s = _cell(raw)
@@ -220,7 +241,7 @@ def parse_datetime(raw: object, order: str | None = None) -> datetime | None:
             pass
     m = _SPACED_OFFSET.match(s)
     if m:
-        return parse_datetime(m.group(1) + m.group(2))
+        return _parse_datetime(m.group(1) + m.group(2), None)
     m = _NUMERIC_DATE.match(s)
     if m:
         return _numeric(m, raw, order)

@@ -278,3 +278,23 @@ def test_a_database_name_with_leading_whitespace_is_refused_not_stripped(tmp_pat
     (tmp_path / "h.json").write_text(json.dumps(doc), encoding="utf-8")
     code, _, err = run(capsys, "plan", "--history", str(tmp_path / "h.json"), "--latest")
     assert code == 2 and "begins with whitespace" in err
+
+
+@pytest.mark.parametrize("finish", ["9999-12-31 23:59:59", "1752-12-31 10:00:00"])
+def test_dates_outside_msdbs_range_are_refused_not_a_traceback(tmp_path, capsys, finish):
+    """A time-zone shift of 9999-12-31 overflowed datetime (robustness review)."""
+    rows = [r[:8] + [finish if r[2] == "L" else r[8]] + r[9:] for r in ROWS]
+    code, _, err = run(capsys, "validate", "--history", write(tmp_path, rows=rows))
+    assert code == 2 and "row 3" in err and "1753-01-01 .. 9999-12-29" in err and "Traceback" not in err
+    for argv in (["plan", "--at", "9999-12-31 23:59:59"], ["plan", "--at", "9999-12-31 23:59:59.9999999"],
+                 ["validate", "--as-of", "9999-12-31T23:59:59-14:00"], ["audit", "--as-of", "0001-01-01"]):
+        code, _, err = run(capsys, *argv)
+        assert code == 2 and "outside the dates msdb can hold" in err, argv
+
+
+@pytest.mark.parametrize("argv", [["validate", "--max-full-age", "99999999999999999999d"],
+                                  ["audit", "--max-log-age", "1e400h"],
+                                  ["strategy", "-d", "Sales", "--schedule", "full=99999999999999999999d"]])
+def test_huge_durations_are_refused(capsys, argv):
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and "Traceback" not in err

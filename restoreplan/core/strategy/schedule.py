@@ -201,8 +201,8 @@ def parse_cadence(text: str, spec: str, kind: str) -> Cadence | None:
     m = _INTERVAL.match(t)
     if m:
         n = int(m.group(1))
-        iv = {"m": timedelta(minutes=n), "min": timedelta(minutes=n), "h": timedelta(hours=n),
-              "d": timedelta(days=n)}[m.group(2)]
+        minutes = n * {"m": 1, "min": 1, "h": 60, "d": 1440}[m.group(2)]
+        iv = timedelta(minutes=min(minutes, MAX_INTERVAL // timedelta(minutes=1) + 1))  # no overflow
         if not MIN_INTERVAL <= iv <= MAX_INTERVAL:
             raise _bad(spec, f"{kind} interval {text.strip()!r} must be between 1m and 92d")
         return Cadence.every(iv)
