@@ -338,7 +338,23 @@ def fetch_live(instance_id: str, *, profile: str | None = None, region: str | No
             import boto3
         except ImportError:
             raise UsageError("live RDS calls need boto3", hint="pip install 'restoreplan[s3]', or pass --describe-json") from None
-        client = boto3.session.Session(profile_name=profile, region_name=region).client("rds")
+    try:
+        return _fetch(instance_id, client or boto3.session.Session(profile_name=profile, region_name=region).client("rds"))
+    except Exception as exc:
+        try:
+            from botocore.exceptions import BotoCoreError, ClientError
+        except ImportError:
+            raise exc from None
+        if not isinstance(exc, (BotoCoreError, ClientError, ValueError)):
+            raise
+        from restoreplan.sources.s3 import _describe
+
+        raise InputError(f"cannot describe RDS instance {instance_id!r}: {_describe(exc)}",
+                         hint="check --profile, --region, the network and the rds:Describe* permissions, "
+                              "or pass --describe-json") from None
+
+
+def _fetch(instance_id: str, client: Any) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     describe = client.describe_db_instances(DBInstanceIdentifier=instance_id)
     snaps: list[dict[str, Any]] = []
     marker = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -51,8 +52,21 @@ def make_client(options: S3Options | None = None) -> Any:
     from botocore.config import Config
 
     opts = options or S3Options()
-    session = boto3.session.Session(profile_name=opts.profile, region_name=opts.region)
-    return session.client("s3", endpoint_url=opts.endpoint_url, config=Config(retries=RETRY_CONFIG))
+    setup_errors: tuple[type[Exception], ...] = (*_boto_errors(), ValueError)
+    try:
+        session = boto3.session.Session(profile_name=opts.profile, region_name=opts.region)
+        return session.client("s3", endpoint_url=opts.endpoint_url, config=Config(retries=RETRY_CONFIG))
+    except setup_errors as exc:  # an unknown profile, an endpoint that is no URL
+        raise UsageError(f"cannot set up S3: {_describe(exc)}",
+                         hint="check --profile, --region and --endpoint-url") from None
+
+
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s\"']+@")
+
+
+def mask_credentials(text: str) -> str:
+    """``scheme://user:password@host`` with the user and password masked."""
+    return _URL_USERINFO.sub(r"\1***@", text)
 
 
 def _boto_errors() -> tuple[type[Exception], ...]:
@@ -66,8 +80,8 @@ def _describe(exc: Exception) -> str:
     response = getattr(exc, "response", None)
     if isinstance(response, dict):
         err = response.get("Error", {})
-        return f"{err.get('Code', type(exc).__name__)}: {err.get('Message', '')}".rstrip(": ")
-    return type(exc).__name__ + (f": {exc}" if "Signature" not in str(exc) else "")
+        return mask_credentials(f"{err.get('Code', type(exc).__name__)}: {err.get('Message', '')}".rstrip(": "))
+    return mask_credentials(type(exc).__name__ + (f": {exc}" if "Signature" not in str(exc) else ""))
 
 
 def _retry(call: Any, attempts: int = 5, base: float = 0.2) -> Any:

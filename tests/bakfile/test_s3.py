@@ -174,3 +174,18 @@ def test_wrong_secret_is_a_clear_error(s3_endpoint: str, monkeypatch: pytest.Mon
         )
     assert "wrong-secret" not in exc.value.message
     assert "SignatureDoesNotMatch" in exc.value.message
+
+
+def test_s3_setup_errors_and_credentials_in_urls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unknown profile or an endpoint that is no URL is a usage error; a user:password in an
+    endpoint URL never reaches a message (robustness review)."""
+    pytest.importorskip("boto3")
+    from restoreplan.core.errors import UsageError
+
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    with pytest.raises(UsageError, match="ProfileNotFound"):
+        s3mod.make_client(s3mod.S3Options(profile="no-such-profile"))
+    with pytest.raises(UsageError, match="Invalid endpoint"):
+        s3mod.make_client(s3mod.S3Options(endpoint_url="not a url"))
+    said = s3mod.mask_credentials('Could not connect to "http://AKIAUSER:SecretPass@127.0.0.1:9/b?x=1"')
+    assert "SecretPass" not in said and "AKIAUSER" not in said and "http://***@127.0.0.1:9/b" in said

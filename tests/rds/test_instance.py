@@ -105,3 +105,18 @@ def test_cli_rds_pitr(capsys: pytest.CaptureFixture[str]) -> None:
     assert j["method"] == "snapshot" and j["inside_window"] is False and j["snapshot"] == "before-upgrade"
     assert main(args + ["--at", "2020-01-01T00:00:00Z"]) == 3
     assert "no available snapshot" in capsys.readouterr().err
+
+
+def test_live_describe_failures_are_one_line_errors() -> None:
+    """An AccessDenied or an unreachable endpoint is an InputError naming the instance, not a
+    botocore traceback (robustness review)."""
+    boto3 = pytest.importorskip("boto3")
+    from botocore.stub import Stubber
+
+    from restoreplan.core.errors import InputError
+
+    client = boto3.client("rds", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y")
+    with Stubber(client) as stub:
+        stub.add_client_error("describe_db_instances", "AccessDenied", "not allowed")
+        with pytest.raises(InputError, match="cannot describe RDS instance 'prod-sql': AccessDenied: not allowed"):
+            ri.fetch_live("prod-sql", client=client)
