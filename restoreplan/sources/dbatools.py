@@ -438,6 +438,10 @@ def _local(tag: str) -> str:
     return tag[len(_PS_NS) :] if tag.startswith(_PS_NS) else tag.split("}")[-1]
 
 
+def _short(text: str) -> str:
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
 def _clixml_value(el: ET.Element, refs: dict[str, Any]) -> Any:
     tag = _local(el.tag)
     text = el.text or ""
@@ -446,7 +450,10 @@ def _clixml_value(el: ET.Element, refs: dict[str, Any]) -> Any:
     if tag in ("S", "G", "DT", "TS", "URI", "Version", "C", "XD", "SBK", "SS"):
         return text
     if tag in ("I16", "I32", "I64", "U8", "U16", "U32", "U64", "By", "SB"):
-        return int(text)
+        s = text.strip()
+        if not (s.lstrip("-").isdigit() and s.isascii() and len(s) <= 20):
+            raise ValueError(f"<{tag}> holds {_short(text)}, not an integer")
+        return int(s)
     if tag in ("D", "Db", "Sg"):
         return text  # decimal/double as text: an LSN never goes through a float
     if tag == "B":
@@ -508,7 +515,13 @@ def clixml_records(data: str | bytes, origin: str) -> list[dict[str, Any]]:
     refs: dict[str, Any] = {}
     out: list[dict[str, Any]] = []
     for n, el in enumerate(root, start=1):
-        value = _clixml_value(el, refs)
+        try:
+            value = _clixml_value(el, refs)
+        except ValueError as exc:  # a number element that holds no number
+            raise InputError(f"{origin}, object {n}: {exc}", hint="export the history again") from None
+        except RecursionError:
+            raise InputError(f"{origin}, object {n}: objects nested too deeply",
+                             hint="Export-Clixml of backup history nests a few levels") from None
         if not isinstance(value, dict):
             raise InputError(f"{origin}, object {n}: expected an object with properties")
         out.append(value)

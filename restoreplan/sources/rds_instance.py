@@ -96,6 +96,9 @@ def load_json_file(path: str) -> Any:
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})",
                          hint="save the output of aws rds describe-... --output json") from None
+    except (ValueError, RecursionError) as exc:  # not UTF-8, a number of thousands of digits, deep nesting
+        raise InputError(f"{path}: not a describe output ({type(exc).__name__}: {str(exc)[:80]})",
+                         hint="save the output of aws rds describe-... --output json") from None
 
 
 def _instances(describe: Any) -> list[dict[str, Any]]:

@@ -120,3 +120,13 @@ def test_live_describe_failures_are_one_line_errors() -> None:
         stub.add_client_error("describe_db_instances", "AccessDenied", "not allowed")
         with pytest.raises(InputError, match="cannot describe RDS instance 'prod-sql': AccessDenied: not allowed"):
             ri.fetch_live("prod-sql", client=client)
+
+
+@pytest.mark.parametrize("text", ["[" * 100000 + "]" * 100000, "1" * 5000])
+def test_a_describe_json_python_cannot_decode_is_an_input_error(tmp_path: Path, text: str) -> None:
+    from restoreplan.core.errors import InputError
+
+    path = tmp_path / "d.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match="not a describe output"):
+        ri.load_json_file(str(path))

@@ -283,3 +283,18 @@ def test_detect_formats() -> None:
     assert info.value.message.startswith("weird.csv: unknown history format")
     with pytest.raises(InputError, match="^unknown history format"):
         detect_format([], is_json=True)
+
+
+@pytest.mark.parametrize("position", ["abc", "", "9" * 5000])
+def test_clixml_number_that_is_no_number_is_an_input_error(position: str) -> None:
+    """<I32> holding text was a ValueError traceback (robustness review)."""
+    bad = CLIXML.replace('<I32 N="Position">1</I32>', f'<I32 N="Position">{position}</I32>')
+    with pytest.raises(InputError, match="h.xml, object 1: <I32> holds"):
+        dbatools.read_clixml(bad, "h.xml")
+
+
+def test_clixml_nested_too_deeply_is_an_input_error() -> None:
+    deep = '<Obj N="Deep"><Props>' * 3000 + "</Props></Obj>" * 3000
+    bad = CLIXML.replace('<I32 N="Position">1</I32>', deep)
+    with pytest.raises(InputError, match="nested too deeply"):
+        dbatools.read_clixml(bad, "h.xml")
