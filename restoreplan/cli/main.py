@@ -117,6 +117,14 @@ def main(argv: Sequence[str] | None = None) -> int:
               "set PYTHONIOENCODING=utf-8 (or a UTF-8 locale); --format json writes \\u escapes instead",
               file=sys.stderr)
         return EXIT_USAGE
+    except OSError as exc:
+        # writing the output failed (a full disk, /dev/full, a file system gone read-only): the
+        # output is incomplete, which is said in one line, not a traceback that reads as exit 1
+        _silence_stdout()
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"restoreplan: cannot write the output{where}: {exc.strerror or exc}; it is incomplete",
+              file=sys.stderr)
+        return EXIT_USAGE
     finally:
         if collecting:
             gc.enable()

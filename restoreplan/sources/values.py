@@ -79,6 +79,11 @@ def _cell(raw: object) -> str | None:
         s = raw.strip()
         if len(s) <= 4 and s.lower() in _NULLS:
             return None
+        if not s.isascii():
+            try:
+                s.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate (JSON "\ud800"): no script or report can hold it
+                raise ValueProblem(f"{_short(raw)} holds a lone UTF-16 surrogate, which is no character") from None
         return s
     if isinstance(raw, (list, dict, tuple, set)):
         kind = "an object" if isinstance(raw, dict) else "a list"

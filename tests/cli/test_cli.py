@@ -298,3 +298,26 @@ def test_dates_outside_msdbs_range_are_refused_not_a_traceback(tmp_path, capsys,
 def test_huge_durations_are_refused(capsys, argv):
     code, _, err = run(capsys, *argv)
     assert code == 2 and "Traceback" not in err
+
+
+def test_a_full_disk_is_one_line_and_exit_2(capsys, monkeypatch):
+    """Writing to /dev/full was an OSError traceback, exit 1 (robustness review)."""
+    import errno
+    import io
+
+    class Full(io.StringIO):
+        def write(self, s):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(sys, "stdout", Full())
+    code = main(["script", "-d", "Sales", "--latest"])
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot write the output: No space left on device; it is incomplete" in err
+
+
+def test_a_lone_surrogate_is_refused_where_it_is_read(tmp_path, capsys):
+    """JSON "\\ud800" in a name failed only when written, with wrong advice (robustness review)."""
+    doc = [dict(zip(HEADER, ["Sa\ud800les", *r[1:]], strict=True)) for r in ROWS]
+    (tmp_path / "h.json").write_text(json.dumps(doc), encoding="utf-8")
+    code, out, err = run(capsys, "script", "--history", str(tmp_path / "h.json"), "--latest", "--format", "json")
+    assert code == 2 and "lone UTF-16 surrogate" in out + err and "column database_name" in out + err
