@@ -27,7 +27,7 @@ PLAN_EXAMPLE = """examples:
   restoreplan plan --history msdb.csv --database Sales --at 2026-11-18T19:37:00Z --check-files
 """
 SCRIPT_EXAMPLE = """examples:
-  restoreplan script --database Sales --at "2026-11-18 14:37:00" > restore.sql && sqlcmd -b -i restore.sql
+  restoreplan script --database Sales --at "2026-11-18 14:37:00" > restore.sql && sqlcmd -b -f 65001 -i restore.sql
   restoreplan script --history msdb.csv --database Sales --latest --target-name Sales_copy \\
       --data-dir 'D:\\Data' --log-dir 'L:\\Log' --backup-files backupfile.csv
   restoreplan script --dialect rds --history msdb.csv --database Sales --at "2026-11-18 14:37:00" --target-name Sales2

@@ -41,7 +41,8 @@ class RestorePlanError(Exception):
         line = "; ".join(parts)
         if self.hint:
             line += f" (hint: {self.hint})"
-        return line
+        # one line whatever a name or path holds (a newline in an S3 key, a tab in a name)
+        return "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"code": self.code, "message": self.message, "hint": self.hint}

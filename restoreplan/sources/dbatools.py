@@ -389,7 +389,11 @@ def read_json_text(data: bytes, origin: str) -> list[dict[str, Any]]:
     except (ValueError, RecursionError) as exc:
         raise beyond_limits(origin, exc) from None
     if isinstance(doc, dict) and isinstance(doc.get("value"), list) and "Count" in doc:
-        doc = doc["value"]  # Windows PowerShell's {"value": [...], "Count": n} wrapping
+        count = doc["Count"]  # Windows PowerShell's {"value": [...], "Count": n} wrapping
+        if count != len(doc["value"]):  # a cut or edited file: rows would be missing unseen
+            raise InputError(f"{origin}: the PowerShell wrapper says Count {count!r} but holds "
+                             f"{len(doc['value'])} objects", hint="export the history again")
+        doc = doc["value"]
     if isinstance(doc, dict):
         doc = [doc]
     if not isinstance(doc, list) or not all(isinstance(d, dict) for d in doc):

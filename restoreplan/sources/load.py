@@ -75,6 +75,7 @@ def _lowered(records: list[dict[str, Any]], origin: str) -> list[dict[str, Any]]
 
 def _marks(records: list[dict[str, Any]], origin: str) -> list[LogMark]:
     out = []
+    seen: dict[tuple[str, str, int], tuple[int, LogMark]] = {}  # one mark: its first row
     for row_no, r in enumerate(_lowered(records, origin), start=2):
         try:
             lsn = v.text(r.get("lsn"))
@@ -86,17 +87,29 @@ def _marks(records: list[dict[str, Any]], origin: str) -> list[LogMark]:
             if missing:
                 raise InputError(f"{', '.join(missing)} missing (every mark needs all four)")
             assert name is not None and mark_name is not None and lsn is not None and mark_time is not None
-            out.append(LogMark(
+            mark = LogMark(
                 database_name=name,
                 mark_name=mark_name,
                 lsn=LSN.parse(lsn),
                 mark_time=mark_time,
                 description=v.text(r.get("description")),
-            ))
+            )
+            key = (name.casefold(), mark_name, mark.lsn.value)
+            if key in seen:  # the same row again is merged; a different time is a conflict
+                first_row, first = seen[key]
+                if first.mark_time != mark.mark_time:
+                    raise InputError(f"mark {mark_name!r} of {name} at LSN {mark.lsn} has mark_time "
+                                     f"{first.mark_time} at row {first_row} but {mark_time} here")
+                continue
+            seen[key] = (row_no, mark)
+            out.append(mark)
         except (v.ValueProblem, InputError) as exc:
             msg = exc.message if isinstance(exc, InputError) else str(exc)
             raise InputError(f"{origin}, row {row_no}: {msg}", hint="columns: database_name, mark_name, lsn, mark_time") from None
     return out
+
+
+_FILE_TYPES = frozenset("DLFS")  # backupfile.file_type and FILELISTONLY's Type (restore-rules A.4, A.9)
 
 
 def _database_files(records: list[dict[str, Any]], origin: str) -> dict[str, list[DatabaseFile]]:
@@ -109,7 +122,17 @@ def _database_files(records: list[dict[str, Any]], origin: str) -> dict[str, lis
         logical, physical = v.text(r.get("logical_name")), v.text(r.get("physical_name"))
         if not uuid or not logical or not physical:
             raise InputError(f"{origin}, row {row_no}: backup_set_uuid, logical_name and physical_name are required")
-        out.setdefault(uuid, []).append(DatabaseFile(logical, physical, (v.text(r.get("file_type")) or "D").upper()))
+        file_type = (v.text(r.get("file_type")) or "D").upper()
+        if file_type not in _FILE_TYPES:  # a guess would put a log file under --data-dir, or the reverse
+            raise InputError(f"{origin}, row {row_no}: unknown file_type {file_type!r} (expected D data, L log, "
+                             "F full-text catalog or S FILESTREAM / in-memory container)")
+        files = out.setdefault(uuid, [])
+        same = [f for f in files if f.logical_name.casefold() == logical.casefold()]
+        if same and same[0] != DatabaseFile(logical, physical, file_type):  # two MOVEs of one file fail (3234)
+            raise InputError(f"{origin}, row {row_no}: backup set {uuid} lists logical file {logical!r} twice, "
+                             f"as {same[0].physical_name!r} and {physical!r}", hint="keep one row per file")
+        if not same:
+            files.append(DatabaseFile(logical, physical, file_type))
     return out
 
 

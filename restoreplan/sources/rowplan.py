@@ -257,14 +257,14 @@ def _ranged(parse: Callable[[object], Any]) -> Callable[..., list[Any]]:
 
     def convert(col: Sequence[Any], read: Callable[[object], Any]) -> list[Any]:
         out = _ints(col, read)
-        try:
-            lowest = min(out)  # one C pass: the usual column holds no null
+        try:  # C passes: the usual column holds no null
+            lowest, highest = min(out), max(out) if high is not None else None
         except TypeError:  # None among the numbers
             lowest = None
-        if lowest is None:
+        if lowest is None:  # (a column of one None passes min without a comparison)
             present = [n for n in out if n is not None]
-            lowest = min(present) if present else low
-        if lowest < low or (high is not None and max(n for n in out if n is not None) > high):
+            lowest, highest = min(present, default=low), max(present, default=low)
+        if lowest < low or (high is not None and highest is not None and highest > high):
             raise NotFast
         return out
 

@@ -165,9 +165,11 @@ def ranged_int(
     return parse
 
 
-parse_position = ranged_int("position", 1)
-parse_family = ranged_int("family sequence number", 1)
-parse_mirror = ranged_int("mirror", 0)
+# msdb's types: position int, family_sequence_number and mirror tinyint (64 stripes and 4 mirrors
+# at most: restore-rules A.2)
+parse_position = ranged_int("position", 1, 2**31 - 1)
+parse_family = ranged_int("family sequence number", 1, 64)
+parse_mirror = ranged_int("mirror", 0, 3)
 # msdb time_zone: 15-minute units from UTC-12:00 to UTC+14:00; 127 means unknown
 parse_time_zone = ranged_int("time zone", -48, 56, also=127)
 

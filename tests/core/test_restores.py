@@ -110,3 +110,4 @@ def test_validate_warns_of_a_restore_since_the_last_backup() -> None:
     assert f.severity is Severity.WARNING and "WITH RECOVERY" in f.text
     [lf] = validate_history(_history(_restore("09:50")))
     assert not [f for f in lf.findings if f.code == "RESTORED_SINCE_BACKUP"]
+
