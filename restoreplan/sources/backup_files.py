@@ -53,12 +53,26 @@ def _error(name: str, why: str) -> Job:
     return lambda: FileScan(name, (), f"unreadable: {why}", 0)
 
 
+def _shown(path: str) -> str | None:
+    """None for a path UTF-8 can write; else the path with its undecodable bytes as ``\\xe9``
+    (a name no history file, report or script can hold as it is)."""
+    try:
+        path.encode("utf-8")
+        return None
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _local_job(path: str, why: str | None) -> Job:
+    shown = _shown(path)
+    if shown is not None:
+        return _error(shown, "its name is not valid UTF-8: no history file or script can name it (rename it)")
+    return _error(path, why) if why else (lambda: read_backup_file(path, path))
+
+
 def _local_jobs(target: str) -> list[tuple[str, Job]]:
     if os.path.isdir(target):
-        return [
-            (p, _error(p, why) if why else (lambda p=p: read_backup_file(p, p)))  # type: ignore[misc]
-            for p, why in _walk(target)
-        ]
+        return [(p, _local_job(p, why)) for p, why in _walk(target)]
     if os.path.exists(target):
         if not stat.S_ISREG(os.stat(target).st_mode):
             return [(target, _error(target, "not a regular file"))]

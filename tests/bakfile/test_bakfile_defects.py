@@ -376,3 +376,23 @@ def test_scan_json_with_an_unreadable_file_reads_back_as_history(samples: Path, 
     assert "skipped" in err and "junk.bak" in err
     steps = json.loads(out)["steps"]
     assert [s["action"] for s in steps] == ["restore_database", "restore_database", "recover"]
+
+
+def test_a_file_name_that_is_not_utf8_is_an_unreadable_row_not_a_failed_save(tmp_path: Path) -> None:
+    """A Latin-1 name made scan --save fail halfway, the good sets unsaved (robustness review)."""
+    import os
+
+    from restoreplan.sources.backup_files import scan_sources
+    from tests.bakfile.mtf_writer import SetSpec, build_file
+
+    folder = tmp_path / "b"
+    folder.mkdir()
+    (folder / "good.bak").write_bytes(build_file([SetSpec()]))
+    with open(os.path.join(os.fsencode(folder), b"lat\xe9.trn"), "wb") as fh:
+        fh.write(build_file([SetSpec(backup_type="L")]))
+    scans = {s.name: s for s in scan_sources([str(folder)])}
+    bad = scans[f"{folder}/lat\\xe9.trn"]
+    assert bad.error is not None and "not valid UTF-8" in bad.error and not bad.sets
+    assert scans[f"{folder}/good.bak"].error is None
+    for name in scans:
+        name.encode("utf-8")
