@@ -283,6 +283,7 @@ def test_refuses_kms_in_other_region(sales_plan: Plan) -> None:
     (" Sales", "starts or ends with a space or tab"),
     ("Sales\t", "starts or ends with a space or tab"),
     ("Sa\nles", "contains a newline"),
+    ("Sa\rles", "contains a newline"),  # a carriage return too (mutation review)
     ("O'Brien", "contains a single quote"),
     ("\U0001F600" * 65, "longer than 128 UTF-16 code units"),  # 65 characters, 130 units
 ])

@@ -257,3 +257,21 @@ def test_flagged_chain_break_is_not_bridged_by_the_plan() -> None:
     assert len([s for s in before.steps if s.backup is not None]) == 5  # the full and logs 100-103
     with pytest.raises(NotRecoverable):
         plan_restore(history, "Shop", RecoveryTarget.at(T0 + timedelta(minutes=22)), PlanOptions(tail="never"))
+
+
+def test_an_overlapping_start_is_an_lsn_gap_too() -> None:
+    """D.5: a file must start exactly where the previous one ends; one that starts before it
+    (an overlap) is no continuation either (mutation review: only a later start was caught)."""
+    rows = manifest_rows(3)
+    rows[2]["starting_lsn"] = str(int(str(rows[1]["ending_lsn"])) - 85)
+    report = rt.check_tlogs(rt.parse_manifest(rows, "m"), as_of=T0)
+    assert [f.code for f in report.findings if f.code == "LSN_GAP"] == ["LSN_GAP"]
+
+
+def test_the_seven_day_window_edge() -> None:
+    """D.5: a file exactly 7 days old has left the copy window (expired), one a second younger
+    has not."""
+    entries = rt.parse_manifest(manifest_rows(2), "m")
+    first = entries[0].time_utc
+    assert rt.check_tlogs(entries, as_of=first + timedelta(days=7)).expired == (100,)
+    assert 100 in rt.check_tlogs(entries, as_of=first + timedelta(days=7) - timedelta(seconds=1)).expiring
