@@ -66,6 +66,7 @@ class SearchNotes:
     fork_span: list[BackupSet] = field(default_factory=list)
     furthest_lsn: int = -1
     furthest_time: datetime | None = None
+    furthest_fork: str | None = None  # the recovery fork the database is on at furthest_lsn
     stuck_at: list[int] = field(default_factory=list)
 
 
@@ -163,6 +164,7 @@ def search_logs(
         if cur > notes.furthest_lsn:
             notes.furthest_lsn = cur
             notes.furthest_time = t_entry
+            notes.furthest_fork = cur_fork
         found = lin.runs_containing(cur)
         if not found:
             notes.stuck_at.append(cur)

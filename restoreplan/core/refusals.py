@@ -76,7 +76,15 @@ def explain_time(lin: Lineage, clock: Clock, rt: ResolvedTime, search: Search) -
     p = search.notes.furthest_lsn
     nxt = min((log for log in lin.logs if log.first_lsn.value > p), key=lambda log: log.first_lsn, default=None)
     missing = [f"{u} ({r})" for u, r in lin.unavailable.items() if lin.by_uuid.get(u) and lin.by_uuid[u].type is BackupType.LOG]
-    msg = f"{when} is not reachable: no usable log backup contains LSN {p} (SQL Server would raise error 4305 naming it)"
+    fork = search.notes.furthest_fork
+    elsewhere = [run.logs[i] for run, i in lin.runs_containing(p) if not run.accepts(i, p, fork)]
+    if elsewhere:  # a log holds the LSN, on another recovery fork than the database there
+        log = elsewhere[0]
+        msg = (f"{when} is not reachable: log backup {log.backup_set_uuid} holds LSN {p}, but on recovery fork "
+               f"{fork_at(log, p)}, not {fork}, the one the database is on at that LSN (SQL Server would "
+               "raise error 4330 applying it)")
+    else:
+        msg = f"{when} is not reachable: no usable log backup contains LSN {p} (SQL Server would raise error 4305 naming it)"
     if nxt is not None:
         msg += f"; the chain resumes with log {nxt.backup_set_uuid} at LSN {nxt.first_lsn} (finished {fmt_time(nxt.backup_finish_date)})"
     if missing:

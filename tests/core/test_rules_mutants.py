@@ -26,8 +26,11 @@ def test_a_log_on_another_recovery_fork_does_not_continue_a_run() -> None:
     f = full("10:05", 100, 120)
     l1 = log("10:15:10", 90, 150)
     l2 = log("10:30:10", 150, 180, first_recovery_fork_guid=None, last_recovery_fork_guid=FORK_B)
-    with pytest.raises(NotRecoverable):
+    with pytest.raises(NotRecoverable) as err:
         _plan(history(f, l1, l2), "10:20")
+    # the refusal says which error SQL Server would raise: 4330 (another fork), not 4305 (no log)
+    assert f"log backup {l2.backup_set_uuid} holds LSN 150, but on recovery fork {FORK_B}" in err.value.message
+    assert "4330" in err.value.message and "4305" not in err.value.message
 
 
 def test_the_tail_begins_at_the_highest_last_lsn_not_the_latest_finish() -> None:
