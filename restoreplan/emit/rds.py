@@ -482,8 +482,8 @@ class RdsEmitter:
             body.append(f"-- exec msdb.dbo.rds_finish_restore @db_name = {comment_text(db_lit)};")
         regions = sorted({r for c in calls for r in [_bucket_of(c)] if r})
         head = [
-            "-- restoreplan: Amazon RDS for SQL Server restore script (SSMS, Azure Data Studio, or "
-            "sqlcmd -b -f 65001 -i this.sql: the file is UTF-8)",
+            "-- restoreplan: Amazon RDS for SQL Server restore script (SSMS, Azure Data Studio, or sqlcmd). The "
+            "file is UTF-8: ODBC sqlcmd needs -f 65001 (sqlcmd -b -f 65001 -i this.sql); go-sqlcmd reads it as it is",
             f"-- source database: {comment_text(p.database_name)} (family_guid {comment_text(p.family_guid or p.lineage_key)})",
             f"-- restore as: {comment_text(target)}",
             f"-- target: {comment_text(p.target.describe())}",

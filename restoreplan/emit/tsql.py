@@ -377,8 +377,8 @@ class TsqlEmitter:
             body.append("")
         p = self.plan
         head = [
-            "-- restoreplan: restore script for sqlcmd (sqlcmd -b -f 65001 -i this.sql: the file is UTF-8) or SSMS "
-            "in SQLCMD mode",
+            "-- restoreplan: restore script for sqlcmd or SSMS in SQLCMD mode. The file is UTF-8: ODBC sqlcmd "
+            "needs -f 65001 (sqlcmd -b -f 65001 -i this.sql); go-sqlcmd reads UTF-8 as it is (sqlcmd -b -i this.sql)",
             f"-- source database: {comment_text(p.database_name)} (family_guid {comment_text(p.family_guid or p.lineage_key)})",
             f"-- target: {comment_text(p.target.describe())}",
             f"-- recovery point: {comment_text(p.recovery_point)}",

@@ -1,4 +1,4 @@
--- restoreplan: Amazon RDS for SQL Server restore script (SSMS, Azure Data Studio, or sqlcmd -b -f 65001 -i this.sql: the file is UTF-8)
+-- restoreplan: Amazon RDS for SQL Server restore script (SSMS, Azure Data Studio, or sqlcmd). The file is UTF-8: ODBC sqlcmd needs -f 65001 (sqlcmd -b -f 65001 -i this.sql); go-sqlcmd reads it as it is
 -- source database: Sales (family_guid 47eaa099-2cb6-416d-86dc-283cf0480ff9)
 -- restore as: Sales_restored
 -- target: time 2026-11-18 14:37:00
