@@ -132,7 +132,7 @@ def select_lineages(history: History, database: str | None) -> list[Lineage]:
     found = history.lineages_named(database)
     if not found:
         raise UsageError(f"no database named {database!r} in the history",
-                         hint="databases: " + ", ".join(history.database_names))
+                         hint="databases: " + history.names_listed)
     return found
 
 

@@ -118,11 +118,12 @@ def main(argv: Sequence[str] | None = None) -> int:
               file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:
-        # writing the output failed (a full disk, /dev/full, a file system gone read-only): the
-        # output is incomplete, which is said in one line, not a traceback that reads as exit 1
+        # an I/O error the sources did not turn into an input error: most often writing the output
+        # (a full disk, /dev/full, a file system gone read-only). One line, not a traceback that
+        # reads as exit 1; the output may be incomplete.
         _silence_stdout()
         where = f" ({exc.filename})" if exc.filename else ""
-        print(f"restoreplan: cannot write the output{where}: {exc.strerror or exc}; it is incomplete",
+        print(f"restoreplan: input/output error{where}: {exc.strerror or exc}; the output may be incomplete",
               file=sys.stderr)
         return EXIT_USAGE
     finally:

@@ -75,7 +75,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
         names = history.database_names
         if len(names) != 1:
             raise UsageError("--database is required: the history holds several databases",
-                             hint="databases: " + ", ".join(names))
+                             hint="databases: " + history.names_listed)
         database = names[0]
     return plan_restore(history, database, target,
                         PlanOptions(tail=args.tail, or_earlier=args.or_earlier, family_guid=args.family_guid))

@@ -521,6 +521,12 @@ class History:
     def database_names(self) -> list[str]:
         return sorted({n for lin in self.lineages.values() for n in lin.database_names})
 
+    @property
+    def names_listed(self) -> str:
+        """The database names for a hint: quoted when a space at an end or a control character
+        would not show (' Sales' is another database than 'Sales')."""
+        return ", ".join(n if n == n.strip() and n.isprintable() else repr(n) for n in self.database_names) or "(none)"
+
     def lineages_named(self, name: str) -> list[Lineage]:
         wanted = name.casefold()
         return [

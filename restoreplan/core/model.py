@@ -87,7 +87,7 @@ class RestoreEvent:
 
     database_name: str  # destination_database_name
     restore_date: datetime  # when it finished, server-local
-    restore_type: str  # D database, I differential, L log, F file, G filegroup, P page
+    restore_type: str  # D database, I differential, L log, F file, G filegroup, P page, R revert; ? unknown
     recovery: bool | None = None  # WITH RECOVERY (None: not recorded)
     stop_at: datetime | None = None
     server_name: str | None = None  # the server whose msdb recorded it (None: not known)

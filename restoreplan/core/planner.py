@@ -45,8 +45,7 @@ def choose_lineage(history: History, database: str, target: RecoveryTarget, fami
     """The lineage a name means; a name used by several incarnations resolves by the target."""
     found = history.lineages_named(database)
     if not found:
-        names = ", ".join(history.database_names) or "(none)"
-        raise UsageError(f"no database named {database!r} in the history", hint=f"databases: {names}")
+        raise UsageError(f"no database named {database!r} in the history", hint=f"databases: {history.names_listed}")
     if family_guid:
         wanted = family_guid.strip("{}").lower()
         match = [lin for lin in found if wanted in (lin.key, lin.family)]

@@ -79,7 +79,7 @@ def _marks(records: list[dict[str, Any]], origin: str) -> list[LogMark]:
     for row_no, r in enumerate(_lowered(records, origin), start=2):
         try:
             lsn = v.text(r.get("lsn"))
-            name, mark_name = v.text(r.get("database_name")), v.text(r.get("mark_name"))
+            name, mark_name = v.parse_database_name(r.get("database_name")), v.text(r.get("mark_name"))
             # msdb's mark_time is server-local; without it the mark cannot be tied to a log backup
             mark_time = v.parse_local_datetime(r.get("mark_time"))
             missing = [c for c, x in (("database_name", name), ("mark_name", mark_name), ("lsn", lsn),

@@ -438,8 +438,10 @@ def _read_all(
     restores: list[RestoreEvent] = []
     if "restorehistory" in session.available:
         sql, params = build_restorehistory_query(session.available, **common)
-        records = (dict(zip(names, row, strict=True)) for names, row in
-                   _stream(session, pyodbc, sql, params, "restorehistory"))
+        # one row per database: read them all before parsing, so that a refused row leaves no
+        # cursor open behind the error
+        records = [dict(zip(names, row, strict=True)) for names, row in
+                   _stream(session, pyodbc, sql, params, "restorehistory")]
         restores = restore_events(records, f"{session.server} msdb.restorehistory", first_row=1)
 
     return MsdbResult(

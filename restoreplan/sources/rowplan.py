@@ -316,7 +316,8 @@ def _guids(col: Sequence[Any], read: Callable[[object], Any]) -> list[Any]:
 def _texts(col: Sequence[Any], read: Callable[[object], Any]) -> list[Any]:
     if _uniform(col) is str:
         stripped = list(map(str.strip, col))
-        if min(map(len, stripped)) > 4:  # no null spelling ('', 'null', 'none') is that long
+        # no null spelling ('', 'null', 'none') is that long; a lone surrogate is the row parser's
+        if min(map(len, stripped)) > 4 and ((joined := "".join(stripped)).isascii() or v.utf8_ok(joined)):
             return stripped
     return list(map(read, col))
 

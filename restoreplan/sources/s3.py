@@ -61,7 +61,7 @@ def make_client(options: S3Options | None = None) -> Any:
                          hint="check --profile, --region and --endpoint-url") from None
 
 
-_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s\"']+@")
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s\"']*@")  # to the last @ before the host
 
 
 def mask_credentials(text: str) -> str:

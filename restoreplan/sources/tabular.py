@@ -68,7 +68,7 @@ def csv_rows(text: str, origin: str) -> tuple[list[str], Iterator[tuple[int, lis
     return _csv_records(iter(text.splitlines()), origin)
 
 
-_NAME_COLUMNS = frozenset({"database_name", "databasename", "database"})
+_NAME_COLUMNS = frozenset({"database_name", "databasename", "database", "destination_database_name"})
 
 
 def _name_columns(header: Sequence[str]) -> frozenset[int]:
@@ -166,7 +166,11 @@ def _open_text(path: str, origin: str) -> io.TextIOWrapper:
         fh = open(path, "rb")  # noqa: SIM115 - the caller closes the wrapper
     except OSError as exc:
         raise InputError(f"{origin}: cannot read ({exc.strerror})") from None
-    head = fh.peek(64)[:64]  # not read(2) + seek(0): a pipe cannot seek
+    try:
+        head = fh.peek(64)[:64]  # not read(2) + seek(0): a pipe cannot seek
+    except OSError as exc:  # a folder, a failing disk or network share
+        fh.close()
+        raise InputError(f"{origin}: cannot read ({exc.strerror or exc})") from None
     utf16 = head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
     if not utf16:
         try:
@@ -440,8 +444,9 @@ def read_records(path: str) -> list[dict[str, Any]]:
         raise InputError(f"{path}: the file is empty", hint="export the history again")
     header, reader = _csv_start(chain([first], lines), path)
     check_names(header, path)  # a column named twice (in any case): which one is meant?
+    names = _name_columns(header)
     return [
         dict(zip(header, row, strict=True))
-        for chunk, _ in _csv_chunks(reader, len(header), path)
-        for row in ([c.strip() for c in r] for r in chunk)
+        for chunk, _ in _csv_chunks(reader, len(header), path, names)
+        for row in (_cleaned(r, names) for r in chunk)
     ]

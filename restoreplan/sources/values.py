@@ -79,16 +79,22 @@ def _cell(raw: object) -> str | None:
         s = raw.strip()
         if len(s) <= 4 and s.lower() in _NULLS:
             return None
-        if not s.isascii():
-            try:
-                s.encode("utf-8")
-            except UnicodeEncodeError:  # a lone surrogate (JSON "\ud800"): no script or report can hold it
-                raise ValueProblem(f"{_short(raw)} holds a lone UTF-16 surrogate, which is no character") from None
+        if not s.isascii() and not utf8_ok(s):  # a lone surrogate (JSON "\ud800"): no script or report holds it
+            raise ValueProblem(f"{_short(raw)} holds a lone UTF-16 surrogate, which is no character")
         return s
     if isinstance(raw, (list, dict, tuple, set)):
         kind = "an object" if isinstance(raw, dict) else "a list"
         raise ValueProblem(f"{kind} where a single value belongs: {_short(raw)}")
     return str(raw).strip()
+
+
+def utf8_ok(s: str) -> bool:
+    """Can UTF-8 write it (no lone surrogate)?"""
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _short(raw: object) -> str:
@@ -101,14 +107,15 @@ def text(raw: object) -> str | None:
 
 
 def parse_database_name(raw: object) -> str | None:
-    """A database name, refused when it begins with whitespace: that is part of a SQL Server
-    name, but padded exports add it too, and dropping it would make the script restore over
-    the database of the name without it."""
-    if isinstance(raw, str) and raw[:1].isspace() and raw.strip():
-        raise ValueProblem(
-            f"database name {raw!r} begins with whitespace: SQL Server keeps it as part of the name, "
-            "and without it the name is another database's (export without padding, e.g. sqlcmd -W)"
-        )
+    """A database name as SQL Server stores it: leading whitespace is part of the name (sqlcmd
+    pads text on the right only), and stripping it would make the script restore over the
+    database of the name without it. Trailing spaces go (padding; SQL Server ignores them when
+    it compares names)."""
+    if isinstance(raw, str) and raw[:1].isspace() and _cell(raw) is not None:
+        name = raw.rstrip(" ")
+        if not utf8_ok(name):
+            raise ValueProblem(f"{_short(raw)} holds a lone UTF-16 surrogate, which is no character")
+        return name
     return _cell(raw)
 
 
@@ -203,15 +210,16 @@ LATEST = datetime(9999, 12, 29, 23, 59, 59, 999999)  # two days short of its end
 
 
 def in_range(when: datetime) -> bool:
-    """Within the dates msdb can hold, a day's margin at the top (a time-zone shift of a later
+    """Within the dates msdb can hold, two days' margin at the top (a time-zone shift of a later
     date has no datetime to land on)."""
     return EARLIEST <= when.replace(tzinfo=None) <= LATEST
 
 
-RANGE_TEXT = "outside the dates msdb can hold (1753-01-01 .. 9999-12-29)"
+RANGE_TEXT = ("outside the dates restoreplan reads (1753-01-01 .. 9999-12-29: a UTC offset must still "
+              "fit the last days of 9999)")
 
 
-def parse_datetime(raw: object, order: str | None = None) -> datetime | None:
+def parse_datetime(raw: object, order: str | None = None, *, bounded: bool = True) -> datetime | None:
     """A whole date (year, month, day) with an optional time, as exports print it, within the
     dates msdb can hold (``in_range``).
 
@@ -221,7 +229,7 @@ def parse_datetime(raw: object, order: str | None = None) -> datetime | None:
     offset keeps it (callers that need server-local naive times use ``parse_local_datetime``).
     """
     when = _parse_datetime(raw, order)
-    if when is not None and not in_range(when):
+    if when is not None and bounded and not in_range(when):
         raise ValueProblem(f"{_short(raw)} is {RANGE_TEXT}")
     return when
 

@@ -189,3 +189,5 @@ def test_s3_setup_errors_and_credentials_in_urls(monkeypatch: pytest.MonkeyPatch
         s3mod.make_client(s3mod.S3Options(endpoint_url="not a url"))
     said = s3mod.mask_credentials('Could not connect to "http://AKIAUSER:SecretPass@127.0.0.1:9/b?x=1"')
     assert "SecretPass" not in said and "AKIAUSER" not in said and "http://***@127.0.0.1:9/b" in said
+    said = s3mod.mask_credentials("http://minio:pa@ssword@127.0.0.1:1/b")  # an @ in the password
+    assert said == "http://***@127.0.0.1:1/b"

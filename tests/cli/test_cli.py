@@ -264,20 +264,26 @@ def test_a_second_result_set_in_a_history_file_is_named(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("first", [True, False])
-def test_a_database_name_with_leading_whitespace_is_refused_not_stripped(tmp_path, capsys, first):
-    """'  Sales' is another database than 'Sales': a script for the stripped name would restore
-    over the wrong one (robustness review)."""
+def test_a_database_name_keeps_its_leading_whitespace(tmp_path, capsys, first):
+    """' db' is another database than 'db' (sqlcmd pads text on the right only): stripping the
+    space made the script restore over the wrong one (robustness review); refusing it made
+    the whole history unusable (review of that fix). The name is kept as stored."""
     header = HEADER if first else HEADER[1:] + HEADER[:1]
     rows = [[" db", *r[1:]] for r in ROWS]
     rows = rows if first else [r[1:] + r[:1] for r in rows]
-    code, _, err = run(capsys, "plan", "--history", write(tmp_path, rows=rows, header=header), "--latest")
-    assert code == 2 and "row 2" in err and "begins with whitespace" in err
-    padded = [["db   ", *r[1:]] for r in ROWS]  # sqlcmd pads text on the right: harmless
+    path = write(tmp_path, rows=rows, header=header)
+    code, _, err = run(capsys, "plan", "--history", path, "-d", "db", "--latest")
+    assert code == 2 and "' db'" in err  # not the database asked for: the one there is named
+    code, out, _ = run(capsys, "plan", "--history", path, "-d", " db", "--latest", "--format", "json")
+    assert code == 0 and json.loads(out)["database"] == " db"
+    code, out, _ = run(capsys, "script", "--history", path, "-d", " db", "--latest")
+    assert code == 0 and ':setvar TargetDb " db"' in out
+    padded = [["db   ", *r[1:]] for r in ROWS]  # sqlcmd's right padding is no part of the name
     assert run(capsys, "plan", "--history", write(tmp_path, rows=padded, name="p.csv"), "-d", "db", "--latest")[0] == 0
     doc = [dict(zip(HEADER, [" db", *r[1:]], strict=True)) for r in ROWS]
     (tmp_path / "h.json").write_text(json.dumps(doc), encoding="utf-8")
-    code, _, err = run(capsys, "plan", "--history", str(tmp_path / "h.json"), "--latest")
-    assert code == 2 and "begins with whitespace" in err
+    code, out, _ = run(capsys, "plan", "--history", str(tmp_path / "h.json"), "-d", " db", "--latest", "--format", "json")
+    assert code == 0 and json.loads(out)["database"] == " db"
 
 
 @pytest.mark.parametrize("finish", ["9999-12-31 23:59:59", "1752-12-31 10:00:00"])
@@ -289,7 +295,7 @@ def test_dates_outside_msdbs_range_are_refused_not_a_traceback(tmp_path, capsys,
     for argv in (["plan", "--at", "9999-12-31 23:59:59"], ["plan", "--at", "9999-12-31 23:59:59.9999999"],
                  ["validate", "--as-of", "9999-12-31T23:59:59-14:00"], ["audit", "--as-of", "0001-01-01"]):
         code, _, err = run(capsys, *argv)
-        assert code == 2 and "outside the dates msdb can hold" in err, argv
+        assert code == 2 and "outside the dates restoreplan reads" in err, argv
 
 
 @pytest.mark.parametrize("argv", [["validate", "--max-full-age", "99999999999999999999d"],
@@ -312,7 +318,7 @@ def test_a_full_disk_is_one_line_and_exit_2(capsys, monkeypatch):
     monkeypatch.setattr(sys, "stdout", Full())
     code = main(["script", "-d", "Sales", "--latest"])
     err = capsys.readouterr().err
-    assert code == 2 and "cannot write the output: No space left on device; it is incomplete" in err
+    assert code == 2 and "input/output error: No space left on device; the output may be incomplete" in err
 
 
 def test_a_lone_surrogate_is_refused_where_it_is_read(tmp_path, capsys):
@@ -321,3 +327,19 @@ def test_a_lone_surrogate_is_refused_where_it_is_read(tmp_path, capsys):
     (tmp_path / "h.json").write_text(json.dumps(doc), encoding="utf-8")
     code, out, err = run(capsys, "script", "--history", str(tmp_path / "h.json"), "--latest", "--format", "json")
     assert code == 2 and "lone UTF-16 surrogate" in out + err and "column database_name" in out + err
+
+
+def test_a_lone_surrogate_in_a_long_text_column_is_refused_too(tmp_path, capsys):
+    """The column-at-a-time path strips long texts without the cell parser: it checks them too."""
+    doc = [dict(zip(HEADER, r, strict=True)) for r in ROWS]
+    for d in doc:
+        d["physical_device_name"] = "X:\\backups\\long\\name\ud800.bak"
+    (tmp_path / "h.json").write_text(json.dumps(doc), encoding="utf-8")
+    code, out, err = run(capsys, "plan", "--history", str(tmp_path / "h.json"), "-d", "db", "--latest")
+    assert code == 2 and "lone UTF-16 surrogate" in err and "column physical_device_name" in err
+
+
+def test_a_history_that_cannot_be_read_is_an_input_error(capsys):
+    """/proc/self/mem opens but cannot be read: an input error, not 'cannot write the output'."""
+    code, _, err = run(capsys, "plan", "--history", "/proc/self/mem", "-d", "db", "--latest")
+    assert code == 2 and "/proc/self/mem: cannot read" in err

@@ -81,24 +81,36 @@ def test_the_server_and_the_name_compare_case_insensitively() -> None:
     assert err.value.code == "RESTORED_SINCE_BACKUP" and "on sql01" in err.value.message
 
 
-def test_restorehistory_rows_are_read_strictly() -> None:
+def test_restorehistory_rows_are_read_as_msdb_allows() -> None:
     rows = [
         {"destination_database_name": "db", "restore_date": "2026-01-05 10:20:00.000", "restore_type": "d",
-         "recovery": "1", "stop_at": "", "server_name": "SQL01"},
+         "recovery": "1", "stop_at": "9999-12-31 23:59:59.000", "server_name": "SQL01"},  # STOPAT's idiom
         {"destination_database_name": "db", "restore_date": "2026-01-05 10:25:00", "restore_type": "V"},
+        {"destination_database_name": "db", "restore_date": "2026-01-05 10:26:00", "restore_type": "R"},
+        {"destination_database_name": "db", "restore_date": "2026-01-05 10:27:00", "restore_type": ""},
+        {"destination_database_name": "", "restore_date": "2026-01-05 10:28:00", "restore_type": "D"},
+        {"destination_database_name": "db", "restore_date": "NULL", "restore_type": "D"},
+        {"destination_database_name": " db", "restore_date": "2026-01-05 10:29:00", "restore_type": "D"},
     ]
-    [event] = restore_events(rows, "restores.csv")  # VERIFYONLY restores nothing
-    assert event == RestoreEvent("db", datetime(2026, 1, 5, 10, 20), "D", True, None, "SQL01")
-    for bad, said in [({"restore_type": "D", "restore_date": "2026-01-05"}, "row 2: destination_database_name missing"),
-                      ({"destination_database_name": "db", "restore_type": "X", "restore_date": "2026-01-05"},
-                       "unknown restore_type 'X'"),
-                      ({"destination_database_name": "db", "restore_type": "D", "restore_date": "2026-02-30"},
+    events = restore_events(rows, "restores.csv")
+    # VERIFYONLY restores nothing; a row without its database or its date names no database or moment
+    assert [(e.database_name, e.restore_type) for e in events] == [("db", "D"), ("db", "R"), ("db", "?"), (" db", "D")]
+    assert events[0] == RestoreEvent("db", datetime(2026, 1, 5, 10, 20), "D", True,
+                                     datetime(9999, 12, 31, 23, 59, 59), "SQL01")
+    for bad, said in [({"destination_database_name": "db", "restore_type": "D", "restore_date": "2026-02-30"},
                        "row 2"),
                       ({"destination_database_name": "db", "restore_type": "D",
                         "restore_date": "2026-01-05T10:00:00+02:00"}, "offset")]:
         with pytest.raises(InputError) as err:
             restore_events([bad], "restores.csv")
         assert said in err.value.message and err.value.message.startswith("restores.csv, row 2")
+
+
+def test_a_revert_or_an_unknown_type_refuses_the_tail_too() -> None:
+    for kind in ("R", "?"):
+        with pytest.raises(NotRecoverable) as err:
+            _plan(_history(_restore("10:20", restore_type=kind)), "10:30", tail="auto")
+        assert err.value.code == "RESTORED_SINCE_BACKUP"
 
 
 def test_validate_warns_of_a_restore_since_the_last_backup() -> None:
@@ -111,3 +123,24 @@ def test_validate_warns_of_a_restore_since_the_last_backup() -> None:
     [lf] = validate_history(_history(_restore("09:50")))
     assert not [f for f in lf.findings if f.code == "RESTORED_SINCE_BACKUP"]
 
+
+
+def test_the_newest_backup_is_found_on_the_lineages_clock() -> None:
+    """Replicas in two time zones: London's restore at 14:20 (UTC) precedes New York's log at
+    09:30 local (14:30 UTC): no refusal (review: raw local times made it look later)."""
+    lon = {"server_name": "SQLLON", "time_zone": 0}
+    ny = {"server_name": "SQLNY", "time_zone": -20}
+    sets = [full("13:00", 100, 110, **lon), log("13:30", 100, 200, **lon), log("14:00", 200, 300, **lon),
+            log("09:15", 300, 400, **ny), log("09:30", 400, 500, **ny)]
+    h = History.from_sets(sets, restores=[_restore("14:20", server_name="SQLLON")])
+    assert restored_since(h.lineages_named("db")[0]) is None
+
+
+def test_only_restores_into_the_newest_backups_name_count() -> None:
+    """A renamed database: a restore into its old name (a new database under the freed name)
+    is not this one (review)."""
+    sets = [full("09:10", 100, 110, name="Sales"), log("09:30", 100, 200, name="Sales"),
+            log("10:00", 200, 300, name="Sales_old")]
+    h = History.from_sets(sets, restores=[_restore("10:20", name="Sales"), _restore("10:25", name=" Sales_old")])
+    [lin] = h.lineages_named("Sales_old")
+    assert restored_since(lin) is None  # ' Sales_old' (a leading space) is another name too

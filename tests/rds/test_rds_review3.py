@@ -116,5 +116,5 @@ def test_time_exported_in_local_time_is_flagged() -> None:
 def test_implausible_time_is_an_input_error_not_an_overflow() -> None:
     rows = manifest_rows(1)
     rows[0]["backup_file_time_utc"] = "9999-12-31 23:59:59"
-    with pytest.raises(InputError, match="not a plausible time|outside the dates msdb can hold"):
+    with pytest.raises(InputError, match="not a plausible time|outside the dates restoreplan reads"):
         rt.parse_manifest(rows, "m")
