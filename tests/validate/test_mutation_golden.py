@@ -1,0 +1,81 @@
+"""What validate, audit and the readers say about small histories built so that one rule decides
+the answer: each case was the input on which a mutation review showed a mutant changing the
+output while every other test passed (tests/fixtures/mutation; the expected outputs beside
+them were checked against the rules and the review's reading, then kept as they are). A
+change to any of these outputs must be deliberate: ``UPDATE_GOLDEN=1`` rewrites them."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from restoreplan.cli.main import main
+
+HERE = Path(__file__).resolve().parents[1] / "fixtures" / "mutation"
+EXPECTED = HERE / "expected"
+AS_OF = ["--as-of", "2026-01-05 12:00"]
+
+# name: (command, history file, extra arguments); the rule each case holds is in its comment
+CASES: dict[str, tuple[str, str, list[str]]] = {
+    "v2": ("validate", "v2", AS_OF),  # LOG_GAP after the oldest data backup names its redo point
+    "v3": ("validate", "v3", AS_OF),  # a fork's first log starting as its full ends: no chain reaches it
+    "v5": ("validate", "v5", AS_OF),  # lost time starts at a log's last_valid_restore_time
+    "v6": ("validate", "v6", AS_OF),  # CHAIN_RESTART's lost range skips data-backup points
+    "v7": ("validate", "v7", ["--max-full-age", "1d", "--as-of", "2026-01-06 10:00"]),  # exactly 1d: not stale
+    "v8": ("validate", "v8", ["--max-log-age", "15m", *AS_OF]),  # SIMPLE: no STALE_LOG
+    "v10": ("validate", "v10", ["--nagios", *AS_OF]),  # bulk-logged data in a full is no BULK_LOGGED
+    "v12": ("validate", "v12", AS_OF),  # a differential of exactly half its base is not too large
+    "v13": ("validate", "v13", ["--as-of", "2026-01-05 13:00"]),  # DIFF_TOO_LARGE judges the latest
+    "v14": ("validate", "v14", AS_OF),  # a fork a spanning log enters is recorded
+    "v15": ("validate", "v15", AS_OF),  # ENCRYPTED names the latest set
+    "v16": ("validate", "v16", ["--restores", str(HERE / "v16r.csv"), *AS_OF]),  # not on superseded lineages
+    "v17": ("validate", "v17", AS_OF),  # ORPHAN_DIFFERENTIAL is an error
+    "v18": ("validate", "v18", AS_OF),  # a log ending at a window's start is no extra gap
+    "v20": ("validate", "v20", AS_OF),  # two servers meeting at one instant did not overlap
+    "v21": ("validate", "v21", AS_OF),  # a rename whose new name starts as the old one ends
+    "a3": ("audit", "a3", AS_OF),  # a log ending at the full's redo point is not_needed
+    "a5": ("audit", "a5", AS_OF),  # the worst case keeps the earliest instant of a tie
+    "a6": ("audit", "a6", AS_OF),  # an out-of-order end is a worst-case instant
+    "a7": ("audit", "a7", AS_OF),  # bytes on disk are the compressed size
+    "a8": ("audit", "a8", AS_OF),  # a backup without a size has no throughput
+    "a9": ("audit", "a9", AS_OF),  # a gap's kind: SIMPLE before bulk-logged
+    "a10": ("audit", "a10", AS_OF),  # a gap's kind: no log backup after the last full
+    "a11": ("audit", "a11", AS_OF),  # an empty log is no last point
+    "a12": ("audit", "a12", AS_OF),  # a copy-only log is limited
+    "s1": ("validate", "s1", AS_OF),  # an offset with time_zone 127 is refused
+    "s3": ("audit", "s3", AS_OF),  # 12:10 AM is 00:10
+    "s4": ("validate", "s4", AS_OF),  # a size of 1000.0
+    "s5": ("validate", "s5", AS_OF),  # time_zone 56 (UTC+14)
+    "s6": ("validate", "s6", AS_OF),  # an LSN of 26 digits is refused
+    "s10": ("validate", "s10", AS_OF),  # family_sequence_number 65 is refused
+    "s11": ("validate", "s11", AS_OF),  # three unnumbered files of two families are refused
+    "s13": ("audit", "s13", AS_OF),  # stripe rows fill a size one of them leaves empty
+    "s16": ("validate", "s16", AS_OF),  # a ;-delimited file
+    "s20": ("validate", "a11", AS_OF),  # an empty log (first_lsn = last_lsn) is no error
+    "s21": ("validate", "s21", AS_OF),  # a row of empty fields is refused, not skipped
+}
+
+
+def _run(capsys: pytest.CaptureFixture[str], name: str) -> dict[str, object]:
+    command, history, extra = CASES[name]
+    fmt = [] if "--nagios" in extra else ["--format", "json"]
+    code = main([command, "--history", str(HERE / f"{history}.csv"), *fmt, *extra])
+    out, err = capsys.readouterr()
+    try:
+        body: object = json.loads(out)
+    except ValueError:
+        body = out.splitlines()
+    return {"exit": code, "stdout": body, "stderr": err.replace(str(HERE), "<fixtures>").splitlines()}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_the_output_is_the_expected_one(capsys: pytest.CaptureFixture[str], name: str) -> None:
+    got = _run(capsys, name)
+    path = EXPECTED / f"{name}.json"
+    if os.environ.get("UPDATE_GOLDEN") or not path.exists():
+        EXPECTED.mkdir(exist_ok=True)
+        path.write_text(json.dumps(got, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    assert got == json.loads(path.read_text(encoding="utf-8"))
