@@ -1,6 +1,6 @@
-"""What validate, audit and the readers say about small histories built so that one rule decides
-the answer: each case was the input on which a mutation review showed a mutant changing the
-output while every other test passed (tests/fixtures/mutation; the expected outputs beside
+"""What validate, audit, the readers, strategy, rds-pitr and script say about small inputs built
+so that one rule decides the answer: each case was the input on which a mutation review (its
+second and third rounds) showed a mutant changing the output while every other test passed (tests/fixtures/mutation; the expected outputs beside
 them were checked against the rules and the review's reading, then kept as they are). A
 change to any of these outputs must be deliberate: ``UPDATE_GOLDEN=1`` rewrites them."""
 
@@ -59,10 +59,46 @@ CASES: dict[str, tuple[str, str, list[str]]] = {
 }
 
 
-def _run(capsys: pytest.CaptureFixture[str], name: str) -> dict[str, object]:
+R3 = HERE / "r3"
+# a third review round (readers of HEADERONLY and dbatools, strategy, rds-pitr, script edges):
+# whole command lines, {F} standing for tests/fixtures/mutation/r3
+COMMANDS: dict[str, list[str]] = {
+    "r3_headeronly_partial": ["audit", "--history", "{F}/partial.csv", "--input-format", "headeronly-csv",
+                              "--format", "json", "--as-of", "2026-12-01 00:00"],  # BackupType 6 is partial
+    "r3_dbatools_negative_offset": ["plan", "--history", "{F}/neg_offset.json", "--input-format", "dbatools-json",
+                                    "-d", "Sales", "--latest", "--format", "json"],  # /Date(ms-0500)/
+    "r3_headeronly_half_hour_zone": ["script", "--history", "{F}/tz.csv", "--input-format", "headeronly-csv",
+                                     "-d", "Sales", "--at", "2024-03-01T17:00:00Z", "--tail", "never"],  # +05:30
+    "r3_dbatools_file_differential": ["plan", "--history", "{F}/difffile.json", "--input-format", "dbatools-json",
+                                      "-d", "Sales", "--latest", "--tail", "never", "--format", "json"],
+    "r3_schedule_hour_24": ["strategy", "--schedule", "full=daily 24:00; log=1h", "--retention", "7d"],
+    "r3_strategy_rpo_without_logs": ["strategy", "--no-classics", "--schedule", "full=sun 18:00; diff=wed 18:00; log=none",
+                                     "--retention", "7d", "-d", "Sales", "--format", "json"],
+    "r3_pitr_at_latest_restorable": ["rds-pitr", "--describe-json", "{F}/inst.json", "--at", "2026-11-18T20:10:00Z",
+                                     "--format", "json"],
+    "r3_pitr_snapshot_at_latest": ["rds-pitr", "--describe-json", "{F}/inst.json", "--snapshots-json",
+                                   "{F}/snap_at_latest.json", "--at", "2026-11-18T20:30:00Z", "--format", "json"],
+    "r3_pitr_active_backup_first": ["rds-pitr", "--describe-json", "{F}/inst.json", "--automated-backups-json",
+                                    "{F}/auto_two.json", "--at", "2026-11-16T00:00:00Z", "--format", "json"],
+    "r3_pitr_snapshot_not_available": ["rds-pitr", "--describe-json", "{F}/inst.json", "--snapshots-json",
+                                       "{F}/snap_creating.json", "--at", "2026-11-13T00:00:00Z", "--format", "json"],
+    "r3_script_s3_credential": ["script", "--history", "{F}/s3.csv", "--database", "Sales", "--latest",
+                                "--tail", "never"],
+    "r3_script_tail_file": ["script", "--history", "{F}/small.csv", "--database", "Sales", "--latest", "--tail",
+                            "always", "--tail-file", "X:\\tail\\t.trn"],  # and the NO_TRUNCATE comment
+}
+
+
+def _argv(name: str) -> list[str]:
+    if name in COMMANDS:
+        return [a.replace("{F}", str(R3)) for a in COMMANDS[name]]
     command, history, extra = CASES[name]
     fmt = [] if "--nagios" in extra else ["--format", "json"]
-    code = main([command, "--history", str(HERE / f"{history}.csv"), *fmt, *extra])
+    return [command, "--history", str(HERE / f"{history}.csv"), *fmt, *extra]
+
+
+def _run(capsys: pytest.CaptureFixture[str], name: str) -> dict[str, object]:
+    code = main(_argv(name))
     out, err = capsys.readouterr()
     out, err = (text.replace(str(HERE), "<fixtures>") for text in (out, err))  # the same in any clone
     try:
@@ -72,7 +108,7 @@ def _run(capsys: pytest.CaptureFixture[str], name: str) -> dict[str, object]:
     return {"exit": code, "stdout": body, "stderr": err.splitlines()}
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("name", sorted([*CASES, *COMMANDS]))
 def test_the_output_is_the_expected_one(capsys: pytest.CaptureFixture[str], name: str) -> None:
     got = _run(capsys, name)
     path = EXPECTED / f"{name}.json"
