@@ -135,7 +135,8 @@ def findings_csv(lfs: Sequence[LineageFindings]) -> str:
 
 
 def _perf_label(text: str) -> str:
-    return "'" + text.replace("'", "''").replace("=", "_") + "'"
+    # a perfdata label: no '=' (it ends the label) and no '|' (it ends the perfdata) in it
+    return "'" + text.replace("'", "''").replace("=", "_").replace("|", "/") + "'"
 
 
 def nagios_line(lfs: Sequence[LineageFindings], *, max_full_age: float | None = None,
@@ -153,8 +154,8 @@ def nagios_line(lfs: Sequence[LineageFindings], *, max_full_age: float | None = 
              if f.severity is (Severity.ERROR if errors else Severity.WARNING)]
     detail = f"{errors} error(s), {warnings} warning(s) in {len(lfs)} lineage(s)"
     if worst:
-        shown = ", ".join(dict.fromkeys(worst[:5]))
-        detail += f": {shown}" + (", ..." if len(set(worst)) > 5 else "")
+        distinct = list(dict.fromkeys(worst))  # five findings of one database hid every other one
+        detail += f": {', '.join(distinct[:5])}" + (", ..." if len(distinct) > 5 else "")
     if unread:
         detail += f"; {len(unread)} server(s) not read: {', '.join(unread[:5])}" + (", ..." if len(unread) > 5 else "")
     text = detail.replace("|", "/").replace("\n", " ")

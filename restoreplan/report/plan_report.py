@@ -79,7 +79,8 @@ def verdict(plan: Plan) -> str:
     rt = plan.recovery_time
     target = rt.local_text if rt is not None and plan.target.kind is TargetKind.TIME else plan.target.describe()
     return (
-        f"PLANNED: {plan.database_name} to {target} in {len(plan.restore_steps) + (1 if tail else 0)} restore steps "
+        # the RESTOREs the parts list (the tail's among them); the tail-log BACKUP is no restore
+        f"PLANNED: {plan.database_name} to {target} in {len(plan.restore_steps)} restore steps "
         f"({', '.join(parts)}), reading {human_bytes(plan.bytes_read)}"
     )
 
