@@ -299,10 +299,12 @@ def make_history() -> History:
          "user_name": "CORP\\app", "lsn": lsn(VLF, 350, 2), "mark_time": t0 + timedelta(hours=1, minutes=5)}
     )  # fmt: skip
     # restorehistory: the latest restore into each database is read (VERIFYONLY restores nothing)
-    for rid, days, kind in ((1, 1, "D"), (2, 2, "D"), (3, 3, "V")):
+    # (and a restore whose type msdb left NULL still counts)
+    for rid, days, kind, name in ((1, 1, "D", "Sales_copy"), (2, 2, "D", "Sales_copy"), (3, 3, "V", "Sales_copy"),
+                                  (4, 4, None, "Sales_copy2")):
         h.tables["restorehistory"].append(
             {"restore_history_id": rid, "restore_date": t0 + timedelta(days=days),
-             "destination_database_name": "Sales_copy", "backup_set_id": 5, "restore_type": kind}
+             "destination_database_name": name, "backup_set_id": 5, "restore_type": kind}
         )  # fmt: skip
     return h
 

@@ -92,8 +92,9 @@ def test_postgresql_sqlite_and_direct_rows_build_identical_sets(
         assert res.database_files == expected_files(hist)
         assert res.marks == expected_marks(hist)
         assert "PWD" not in res.server and PG_PASSWORD not in res.server
-        latest = hist.tables["restorehistory"][1]
-        assert res.restores == [RestoreEvent("Sales_copy", latest["restore_date"], "D")]
+        rh = hist.tables["restorehistory"]
+        assert res.restores == [RestoreEvent("Sales_copy", rh[1]["restore_date"], "D"),
+                                RestoreEvent("Sales_copy2", rh[3]["restore_date"], "?")]
 
 
 def test_lsns_arrive_exact_as_ints(pg_server: PgServer, sqlite_msdb: tuple[str, History]) -> None:
@@ -121,7 +122,11 @@ def test_older_server_without_newer_columns(pg_server: PgServer) -> None:
 
 
 def test_filters(pg_server: PgServer, sqlite_msdb: tuple[str, History]) -> None:
-    for cs in (pg_server.connection(), sqlite_msdb[0]):
+    for cs, hist in ((pg_server.connection(), pg_server.history), sqlite_msdb):
+        finish = {r["backup_set_uuid"]: r["backup_finish_date"] for r in hist.tables["backupset"]}
+        edge = read_msdb(cs, since=finish[guid(5)])  # --since is inclusive: a set finishing then is read
+        assert guid(5) in {r["backup_set_uuid"] for r in edge.rows}
+        assert edge.marks == []  # and marks made before it are left out
         hr = read_msdb(cs, database="HR")
         assert {r["database_name"] for r in hr.rows} == {"HR"}
         assert hr.marks == [] and set(hr.database_files) == {guid(8)}
