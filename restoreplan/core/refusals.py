@@ -35,16 +35,7 @@ def explain_time(lin: Lineage, clock: Clock, rt: ResolvedTime, search: Search) -
     when = rt.local_text
     fulls_before = [f for f in lin.fulls if lin.finish_key(f) <= rt.key]
     if not fulls_before:
-        blocked = [
-            f"{s.backup_set_uuid} ({reason})"
-            for s in lin.sets
-            if s.type is BackupType.FULL and lin.finish_key(s) <= rt.key
-            for reason in [lin.unavailable.get(s.backup_set_uuid)]
-            if reason
-        ]
-        msg = f"no restorable full backup finished at or before {when}"
-        if blocked:
-            msg += "; unusable fulls: " + "; ".join(blocked[:3])
+        msg = f"no restorable full backup finished at or before {when}{unusable_fulls(lin, rt.key)}"
         return NotRecoverable(msg, hint="choose a later time, or restore the nearest point after", nearest_before=nb, nearest_after=na, code="NO_FULL_BEFORE_TARGET")
     if search.notes.bulk:
         log = search.notes.bulk[-1]
@@ -94,15 +85,13 @@ def explain_time(lin: Lineage, clock: Clock, rt: ResolvedTime, search: Search) -
                           nearest_before=nb, nearest_after=na, code="LOG_GAP")
 
 
-def unusable_fulls(lin: Lineage) -> str:
-    """Why the lineage's last fulls cannot be restored ("" when it has no full at all), for a
-    NO_FULL_BACKUP refusal or finding: with --check-files, the files that are missing."""
-    fulls = [s for s in lin.sets if s.type is BackupType.FULL]
-    if not fulls:
-        return ""
-    return "; unusable fulls: " + "; ".join(
-        f"{s.backup_set_uuid} ({lin.unavailable.get(s.backup_set_uuid, 'not restorable')})" for s in fulls[-3:]
-    )
+def unusable_fulls(lin: Lineage, until: datetime | None = None) -> str:
+    """Why the last three fulls (finished by ``until``) that cannot be restored cannot be ("" when
+    there are none), for a refusal or finding: with --check-files, the files that are missing."""
+    blocked = [f"{s.backup_set_uuid} ({reason})" for s in lin.sets
+               if s.type is BackupType.FULL and (until is None or lin.finish_key(s) <= until)
+               for reason in [lin.unavailable.get(s.backup_set_uuid)] if reason]
+    return "; unusable fulls: " + "; ".join(blocked[-3:]) if blocked else ""
 
 
 def last_reachable(lin: Lineage, clock: Clock) -> PointInfo | None:

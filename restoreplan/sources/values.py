@@ -111,12 +111,10 @@ def parse_database_name(raw: object) -> str | None:
     pads text on the right only), and stripping it would make the script restore over the
     database of the name without it. Trailing spaces go (padding; SQL Server ignores them when
     it compares names)."""
-    if isinstance(raw, str) and raw[:1].isspace() and _cell(raw) is not None:
-        name = raw.rstrip(" ")
-        if not utf8_ok(name):
-            raise ValueProblem(f"{_short(raw)} holds a lone UTF-16 surrogate, which is no character")
-        return name
-    return _cell(raw)
+    s = _cell(raw)  # nulls and lone surrogates as for any text
+    if s is not None and isinstance(raw, str) and raw[:1].isspace():
+        return raw.rstrip(" ")
+    return s
 
 
 def parse_bool(raw: object) -> bool | None:

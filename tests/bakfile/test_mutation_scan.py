@@ -7,7 +7,6 @@ are kept beside the other mutation goldens (``UPDATE_GOLDEN=1`` rewrites them)."
 from __future__ import annotations
 
 import json
-import os
 import struct
 import uuid
 from collections.abc import Callable
@@ -18,6 +17,7 @@ import pytest
 from restoreplan.cli.main import main
 from tests.bakfile import mtf_writer as w
 from tests.bakfile.mtf_writer import SetSpec, build_compressed, build_file
+from tests.golden import check_golden
 
 EXPECTED = Path(__file__).resolve().parents[1] / "fixtures" / "mutation" / "expected"
 
@@ -105,8 +105,4 @@ def test_scan_output_is_the_expected_one(tmp_path: Path, capsys: pytest.CaptureF
     path.write_bytes(FILES[name]())
     code = main(["scan", str(path), "--format", "json"])
     out, err = (text.replace(str(tmp_path), "<tmp>") for text in capsys.readouterr())
-    got = {"exit": code, "stdout": json.loads(out), "stderr": err.splitlines()}
-    golden = EXPECTED / f"{name}.json"
-    if os.environ.get("UPDATE_GOLDEN") or not golden.exists():
-        golden.write_text(json.dumps(got, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    assert got == json.loads(golden.read_text(encoding="utf-8"))
+    check_golden(EXPECTED / f"{name}.json", {"exit": code, "stdout": json.loads(out), "stderr": err.splitlines()})

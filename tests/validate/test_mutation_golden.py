@@ -7,12 +7,12 @@ change to any of these outputs must be deliberate: ``UPDATE_GOLDEN=1`` rewrites 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from restoreplan.cli.main import main
+from tests.golden import check_golden
 
 HERE = Path(__file__).resolve().parents[1] / "fixtures" / "mutation"
 EXPECTED = HERE / "expected"
@@ -110,9 +110,4 @@ def _run(capsys: pytest.CaptureFixture[str], name: str) -> dict[str, object]:
 
 @pytest.mark.parametrize("name", sorted([*CASES, *COMMANDS]))
 def test_the_output_is_the_expected_one(capsys: pytest.CaptureFixture[str], name: str) -> None:
-    got = _run(capsys, name)
-    path = EXPECTED / f"{name}.json"
-    if os.environ.get("UPDATE_GOLDEN") or not path.exists():
-        EXPECTED.mkdir(exist_ok=True)
-        path.write_text(json.dumps(got, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    assert got == json.loads(path.read_text(encoding="utf-8"))
+    check_golden(EXPECTED / f"{name}.json", _run(capsys, name))
