@@ -108,13 +108,43 @@ def _csv_records(
     return header, rows()
 
 
+def _records(lines: Iterator[str], delimiter: str) -> Iterator[list[str]]:
+    """The records csv.reader reads from ``lines`` (each holding at most its line break, at
+    its end, as a file opened with ``newline=""`` gives them), at about twice its speed.
+
+    A line without a quote is one whole record whose fields lie between the delimiters, so
+    ``str.split`` reads it; a line with a quote (which may open a field spanning lines), a
+    line of two characters or fewer (a blank line is the record ``[]``) and a line longer than
+    csv's field limit are csv.reader's, which pulls the continuation lines it needs itself.
+    """
+    pending: list[str] = []
+
+    def feed() -> Iterator[str]:
+        while True:
+            if pending:
+                yield pending.pop()
+            elif (line := next(lines, None)) is not None:
+                yield line
+            else:
+                return
+
+    reader = csv.reader(feed(), delimiter=delimiter)
+    limit = csv.field_size_limit()
+    for line in lines:
+        if '"' in line or not 2 < len(line) <= limit:
+            pending.append(line)
+            yield next(reader)
+        else:
+            yield line.rstrip("\r\n").split(delimiter)
+
+
 def _csv_start(lines: Iterator[str], origin: str) -> tuple[list[str], Iterator[list[str]]]:
     """The header and a reader of the rows after it, from CSV lines (with their line breaks)
     that begin at the first non-blank one; a PowerShell Export-Csv type line is skipped."""
     first = next(lines, "")
     if first.startswith("#TYPE"):
         first = next(lines, "")
-    reader = csv.reader(chain([first], lines), delimiter=_sniff_delimiter(first))
+    reader = _records(chain([first], lines), _sniff_delimiter(first))
     header = [h.strip() for h in next(reader, [])]
     if not header:
         raise InputError(f"{origin}: the file is empty", hint="export the history again")
