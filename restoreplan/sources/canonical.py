@@ -12,7 +12,7 @@ from __future__ import annotations
 import operator
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from itertools import compress, count, repeat
+from itertools import compress, count, islice, repeat
 from operator import itemgetter
 from typing import Any
 
@@ -253,11 +253,18 @@ class SetBuilder:
         self.rows_read += n - len(owns)
         uuids = list(map(itemgetter(0), owns))
         sets = self._sets
+        entries = zip(uuids, zip(owns, templates, repeat(origin), row_numbers), strict=False)
         if len(set(uuids)) == len(uuids) and sets.keys().isdisjoint(uuids):  # all new sets
-            sets.update(zip(uuids, zip(owns, templates, repeat(origin), row_numbers), strict=False))
-        else:
-            for own, template, row_no in zip(owns, templates, row_numbers, strict=True):
-                self._put(own, template, origin, row_no, plan.columns)
+            sets.update(entries)
+        else:  # a stripe, a mirror or a set seen before: those rows merge, the others go at once
+            again = {u for u, k in Counter(uuids).items() if k > 1 or u in sets}
+            done = 0
+            for n in [n for n, u in enumerate(uuids) if u in again]:
+                sets.update(islice(entries, n - done))
+                self._put(owns[n], templates[n], origin, row_numbers[n], plan.columns)
+                next(entries)
+                done = n + 1
+            sets.update(entries)
         self.rows_read += len(owns)
 
     def _skim(

@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from restoreplan.core.errors import InputError
-from restoreplan.sources.canonical import SetBuilder
+from restoreplan.sources.canonical import CHUNK, SetBuilder
 from restoreplan.sources.columns import ALL
 
 BASE = {
@@ -182,3 +182,19 @@ def test_typed_chunks_agree_with_typed_rows(data: list[dict[str, object]]) -> No
             return ("error", exc.message)
 
     assert read("chunk") == read("rows")
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2 * CHUNK + 99), st.integers(0, 2 * CHUNK + 99)), max_size=6))
+def test_stripes_across_chunks_keep_their_order(repeats: list[tuple[int, int]]) -> None:
+    """Rows of one set (a stripe: its second media family) within a chunk or in a later one
+    merge into the set; the other rows of their chunk go in at once, in the order read."""
+    data = []
+    for i in range(2 * CHUNK + 100):
+        data.append(dict(BASE, backup_set_uuid=_guid(i), first_lsn=str(31000000029200001 + i * 100000),
+                         last_lsn=str(31000000029200001 + (i + 1) * 100000),
+                         checkpoint_lsn=str(31000000029200001 + i * 100000),
+                         physical_device_name=f"/b/log{i}.trn", media_family_count="2"))  # fmt: skip
+    for of, at in repeats:  # the set of row ``of`` again, as its second family, at ``at``
+        data.insert(at, dict(data[of], family_sequence_number="2", physical_device_name=f"/b/log{of}_2.trn"))
+    assert _read("chunk", data) == _read("rows", data)
