@@ -537,7 +537,7 @@ class RowPlan:
                 if len(templates) >= _MEMO_LIMIT:
                     templates.clear()
                 templates[key] = found
-            out += repeat(_complete(found), sum(1 for _ in run))
+            out += repeat(_complete(found), len(list(run)))
         return out
 
     def _one_template(self, cells: Sequence[Any]) -> Template:
