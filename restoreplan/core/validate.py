@@ -55,6 +55,8 @@ class _Collector:
         self.window_ends = [w.end for w in windows]
         self.out: list[Finding] = []
         self.newest_log: BackupSet | None = None  # the usable log with the newest end
+        self._points: dict[str | None, list[tuple[int, datetime, BackupSet]]] | None = None
+        self._on_fork: dict[str | None, tuple[list[int], list[tuple[int, datetime, BackupSet]]]] = {}
 
     @property
     def clock(self) -> Clock:
@@ -64,6 +66,25 @@ class _Collector:
 
     def add(self, code: str, text: str, hint: str, bs: BackupSet | None = None, **kw: object) -> None:
         self.out.append(Finding(code, text, hint, bs, **kw))  # type: ignore[arg-type]
+
+    def points_on(self, fork: str | None) -> list[tuple[int, datetime, BackupSet]]:
+        """The data backups a log chain of ``fork`` can follow, by redo point (_data_points)."""
+        return self._by_lsn(fork)[1]
+
+    def data_between(self, fork: str | None, low: int, high: int) -> list[tuple[int, datetime, BackupSet]]:
+        """Those whose redo point lies strictly between two LSNs (a bisection: a history with many
+        breaks stays linear)."""
+        lsns, pts = self._by_lsn(fork)
+        return pts[bisect.bisect_right(lsns, low):bisect.bisect_left(lsns, high)]
+
+    def _by_lsn(self, fork: str | None) -> tuple[list[int], list[tuple[int, datetime, BackupSet]]]:
+        found = self._on_fork.get(fork)
+        if found is None:
+            if self._points is None:
+                self._points = _data_points(self.lin)
+            pts = sorted(_points_on(self._points, fork), key=lambda p: p[0])
+            found = self._on_fork[fork] = ([p[0] for p in pts], pts)
+        return found
 
     def covered(self, key: datetime) -> bool:
         """Is the compare key inside a recoverable window?"""
@@ -224,7 +245,6 @@ def _log_findings(c: _Collector) -> None:
     lin = c.lin
     ends: dict[str | None, int] = {}  # exit fork -> greatest last_lsn so far
     holder: dict[str | None, BackupSet] = {}  # exit fork -> the log that ends there
-    points: dict[str | None, list[tuple[int, datetime, BackupSet]]] | None = None
     entered = {s.last_recovery_fork_guid for s in lin.spanning}
     lost, c.newest_log = _log_cover(c)
     first_data = min((lin.finish_key(f) for f in lin.fulls), default=None)
@@ -246,9 +266,7 @@ def _log_findings(c: _Collector) -> None:
         elif 0 <= prev_end < first:
             _log_gap(c, log, holder[prev_fork])
         elif prev_end < 0:
-            if points is None:
-                points = _data_points(lin)
-            _first_log(c, log, entry, _points_on(points, entry), entered, first_data)
+            _first_log(c, log, entry, c.points_on(entry), entered, first_data)
         last = log.last_lsn.value
         if last > ends.get(exit_, -1):
             ends[exit_] = last
@@ -361,11 +379,34 @@ def _chain_restart(c: _Collector, log: BackupSet, prev: BackupSet | None, lost: 
 
 
 def _log_gap(c: _Collector, log: BackupSet, prev: BackupSet) -> None:
-    """A break before ``log``: ``prev`` (a log, or a data backup) ends at an LSN no log holds."""
+    """A break before ``log``: ``prev`` (a log, or a data backup) ends at an LSN no log holds.
+
+    Data backups after ``prev`` that end before the log begins are stranded by the break too:
+    each one's end starts a lost stretch of its own (up to the next one, the last up to where a
+    chain resumes), with its own LSN to find, so every stretch is named exactly once."""
+    t = log.traits
+    stranded = c.data_between(t.first_recovery_fork_guid or t.last_recovery_fork_guid,
+                              prev.last_lsn.value, log.first_lsn.value)
+    if not stranded:
+        _broken_after(c, log, prev, c.lin.reach_key(log))
+        return
+    ordered = [pt[2] for pt in sorted(stranded, key=lambda pt: (pt[1], pt[0]))]
+    _broken_after(c, log, prev, c.lin.finish_key(ordered[0]))
+    for here, upto in zip(ordered, [*ordered[1:], None], strict=True):
+        _broken_after(c, log, here, c.lin.reach_key(log) if upto is None else c.lin.finish_key(upto),
+                      stranded=True)
+
+
+def _broken_after(c: _Collector, log: BackupSet, prev: BackupSet, upto: datetime, *,
+                  stranded: bool = False) -> None:
+    """The LOG_GAP of one stretch: ``prev`` ends at an LSN no log holds, so times from it up to
+    ``upto`` (where the next backup or the log's chain resumes) are lost."""
     lin = c.lin
     p = prev.last_lsn
     is_log = prev.type is BackupType.LOG
-    rng = c.lost_range(lin.reach_key(prev) if is_log else lin.finish_key(prev), lin.reach_key(log))
+    rng = c.lost_range(lin.reach_key(prev) if is_log else lin.finish_key(prev), upto)
+    if stranded and rng is None:
+        return  # another chain of backups covers the stretch after this data backup
     holders = [s for s in lin.sets if s.type is BackupType.LOG and s.backup_set_uuid in lin.unavailable
                and s.first_lsn <= p < s.last_lsn] if lin.unavailable else []
     cause = (f" Log {holders[-1].backup_set_uuid} holds that LSN but is unusable: "

@@ -197,3 +197,26 @@ def test_log_age_at_a_past_as_of_does_not_count_a_log_only_a_later_log_makes_rea
                                                             as_of=when("10:27")))
     assert lf.log_age == timedelta(minutes=12)
     assert "STALE_LOG" in [f.code for f in lf.findings]
+
+
+def test_data_backups_stranded_by_a_break_each_name_their_own_stretch() -> None:
+    """A full, then three differentials with no log after any of them, then a log no chain
+    reaches: each data backup's end is a stretch of its own, named with the LSN whose log
+    would restore it, and the stretches run on without a hole to where nothing is recoverable."""
+    f = full("10:00", 100, 120, ckpt=110)
+    sets = [f, diff("10:20", 130, 140, f), diff("10:40", 150, 160, f), diff("11:00", 170, 180, f),
+            log("11:30", 200, 300)]
+    gaps = [x for x in findings(history(*sets)) if x.code == "LOG_GAP"]
+    assert [str(x.lsn) for x in gaps] == ["120", "140", "160", "180"]
+    assert {x.backup.backup_set_uuid for x in gaps} == {sets[-1].backup_set_uuid}
+    assert [(x.lost_from.local_text[11:], x.lost_to.local_text[11:] if x.lost_to else None) for x in gaps] == [
+        ("10:00:00", "10:20:00"), ("10:20:00", "10:40:00"), ("10:40:00", "11:00:00"), ("11:00:00", None)]
+    assert all(x.severity is Severity.ERROR for x in gaps)
+
+
+def test_a_break_after_a_log_names_the_stranded_full_after_it_too() -> None:
+    f = full("10:00", 100, 120, ckpt=110)
+    sets = [f, log("10:15", 100, 150), full("10:20", 155, 160, ckpt=157), log("10:30", 200, 250)]
+    gaps = [x for x in findings(history(*sets)) if x.code == "LOG_GAP"]
+    assert [str(x.lsn) for x in gaps] == ["150", "160"]
+    assert [x.lost_to.local_text[11:] if x.lost_to else None for x in gaps] == ["10:20:00", None]
