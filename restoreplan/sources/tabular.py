@@ -117,6 +117,7 @@ def _records(lines: Iterator[str], delimiter: str) -> Iterator[list[str]]:
     line of two characters or fewer (a blank line is the record ``[]``) and a line longer than
     csv's field limit are csv.reader's, which pulls the continuation lines it needs itself.
     """
+    lines = iter(lines)  # one iterator, shared by the loop below and csv.reader's feed
     pending: list[str] = []
 
     def feed() -> Iterator[str]:
