@@ -391,22 +391,26 @@ def _log_gap(c: _Collector, log: BackupSet, prev: BackupSet) -> None:
         _broken_after(c, log, prev, c.lin.reach_key(log))
         return
     ordered = [pt[2] for pt in sorted(stranded, key=lambda pt: (pt[1], pt[0]))]
-    _broken_after(c, log, prev, c.lin.finish_key(ordered[0]))
-    for here, upto in zip(ordered, [*ordered[1:], None], strict=True):
-        _broken_after(c, log, here, c.lin.reach_key(log) if upto is None else c.lin.finish_key(upto),
-                      stranded=True)
+    named = False
+    for here, upto in zip([prev, *ordered], [*ordered, None], strict=True):
+        # a stretch another chain covers (a copy-only log's) is no loss of its own
+        named |= _broken_after(c, log, here, c.lin.reach_key(log) if upto is None else c.lin.finish_key(upto),
+                               only_lost=True)
+    if not named:
+        _broken_after(c, log, prev, c.lin.reach_key(log))
 
 
 def _broken_after(c: _Collector, log: BackupSet, prev: BackupSet, upto: datetime, *,
-                  stranded: bool = False) -> None:
+                  only_lost: bool = False) -> bool:
     """The LOG_GAP of one stretch: ``prev`` ends at an LSN no log holds, so times from it up to
-    ``upto`` (where the next backup or the log's chain resumes) are lost."""
+    ``upto`` (where the next backup or the log's chain resumes) are lost. With ``only_lost``,
+    nothing when no time is lost there. Was a finding added?"""
     lin = c.lin
     p = prev.last_lsn
     is_log = prev.type is BackupType.LOG
     rng = c.lost_range(lin.reach_key(prev) if is_log else lin.finish_key(prev), upto)
-    if stranded and rng is None:
-        return  # another chain of backups covers the stretch after this data backup
+    if only_lost and rng is None:
+        return False
     holders = [s for s in lin.sets if s.type is BackupType.LOG and s.backup_set_uuid in lin.unavailable
                and s.first_lsn <= p < s.last_lsn] if lin.unavailable else []
     cause = (f" Log {holders[-1].backup_set_uuid} holds that LSN but is unusable: "
@@ -421,6 +425,7 @@ def _broken_after(c: _Collector, log: BackupSet, prev: BackupSet, upto: datetime
           f"find the log backup that contains LSN {p} (backup folders, archive, other servers); "
           "if it is gone, take a full or differential backup now so the chain is recoverable again.",
           log, lsn=p, kind="log_gap", **_range_kw(rng))
+    return True
 
 
 def _fork_gap(c: _Collector, log: BackupSet, fork: str) -> None:

@@ -220,3 +220,16 @@ def test_a_break_after_a_log_names_the_stranded_full_after_it_too() -> None:
     gaps = [x for x in findings(history(*sets)) if x.code == "LOG_GAP"]
     assert [str(x.lsn) for x in gaps] == ["150", "160"]
     assert [x.lost_to.local_text[11:] if x.lost_to else None for x in gaps] == ["10:20:00", None]
+
+
+def test_a_stretch_a_copy_only_log_covers_is_not_named_a_loss() -> None:
+    """The copy-only log carries the chain past the stranded full: the only loss starts where
+    it ends, and one finding says so (not a second one claiming no time is lost)."""
+    sets = [full("10:00", 100, 120, ckpt=110), log("10:15", 100, 150), full("10:20", 155, 160, ckpt=157),
+            log("10:25", 140, 170, is_copy_only=True), log("10:30", 200, 250)]
+    gaps = [x for x in findings(history(*sets)) if x.code == "LOG_GAP"]
+    assert [(x.lost_from.local_text[11:] if x.lost_from else None, x.lost_to) for x in gaps] == [("10:25:00", None)]
+    sets = [full("10:00", 100, 120, ckpt=110), full("10:20", 155, 160, ckpt=157),
+            log("10:25", 110, 170, is_copy_only=True), log("10:30", 200, 250)]
+    gaps = [x for x in findings(history(*sets)) if x.code == "LOG_GAP"]
+    assert [(x.lost_from.local_text[11:] if x.lost_from else None, x.lost_to) for x in gaps] == [("10:25:00", None)]
