@@ -30,6 +30,15 @@ _QUOTING = (
 )
 
 
+def _not_csv(origin: str, row: int, exc: csv.Error) -> InputError:
+    """csv.reader's refusal of a record, as one line with the likely cause."""
+    hint = _QUOTING
+    if "field limit" in str(exc):
+        hint = (f"no msdb column holds {csv.field_size_limit():,} characters: check the delimiter "
+                "and the quoting of the export")
+    return InputError(f"{origin}, row {row}: not valid CSV ({exc})", hint=hint)
+
+
 def _nul_check(head: bytes, origin: str) -> None:
     """Text whose first bytes are a quarter NUL or more, without a BOM: UTF-16 that would
     otherwise be read as UTF-8 with a NUL in every other character."""
@@ -146,7 +155,10 @@ def _csv_start(lines: Iterator[str], origin: str) -> tuple[list[str], Iterator[l
     if first.startswith("#TYPE"):
         first = next(lines, "")
     reader = _records(chain([first], lines), _sniff_delimiter(first))
-    header = [h.strip() for h in next(reader, [])]
+    try:
+        header = [h.strip() for h in next(reader, [])]
+    except csv.Error as exc:
+        raise _not_csv(origin, 1, exc) from None
     if not header:
         raise InputError(f"{origin}: the file is empty", hint="export the history again")
     if not any(header):
@@ -240,9 +252,7 @@ def _csv_chunks(
         try:
             chunk.extend(islice(reader, CHUNK))  # keeps the rows read before an error
         except csv.Error as exc:
-            raise InputError(
-                f"{origin}, row {row_no + len(chunk) + 1}: not valid CSV ({exc})", hint=_QUOTING
-            ) from None
+            raise _not_csv(origin, row_no + len(chunk) + 1, exc) from None
         if not chunk:
             break
         first = row_no + 1

@@ -80,3 +80,10 @@ def test_a_file_with_a_long_plain_field_gives_one_line(tmp_path: Path) -> None:
     path.write_text(f"{header}\n{','.join(cells)}\n", encoding="utf-8")
     with pytest.raises(InputError, match="row 2: not valid CSV"):
         read_history_file(str(path), SetBuilder())
+
+
+def test_a_header_field_over_csvs_limit_gives_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "h.csv"
+    path.write_text("a" * 200_000 + ",type\nx,D\n", encoding="utf-8")
+    with pytest.raises(InputError, match="row 1: not valid CSV"):
+        read_history_file(str(path), SetBuilder())
