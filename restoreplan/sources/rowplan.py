@@ -322,6 +322,16 @@ def _texts(col: Sequence[Any], read: Callable[[object], Any]) -> list[Any]:
     return list(map(read, col))
 
 
+def _read_column(read: Callable[[object], Any], cells: Sequence[Any]) -> list[Any]:
+    """``read`` of each cell: the cells its memo knows in one C pass, the others one by one."""
+    if not isinstance(read, Memo):
+        return list(map(read, cells))
+    out = list(map(read.seen.get, cells, repeat(_MISSING)))
+    for i in [i for i, value in enumerate(out) if value is _MISSING]:
+        out[i] = read(cells[i])
+    return out
+
+
 class LsnColumns:
     """LSN columns into shared LSN values (a log's first LSN is the previous one's last)."""
 
@@ -528,17 +538,31 @@ class RowPlan:
             templates = self.typed_templates.setdefault(kinds, {})  # type: ignore[arg-type]
         else:
             templates = self.templates
+        # neighbouring rows mostly share their template: look each run of equal keys up once,
+        # and parse the keys not seen before together, a column at a time
+        runs = [(key, len(list(run))) for key, run in groupby(zip(*shared, strict=True))]
+        missing = [key for key in dict.fromkeys(key for key, _ in runs) if key not in templates]
+        made = dict(zip(missing, self._new_templates(missing), strict=True)) if missing else {}
+        for key, template in made.items():
+            if len(templates) >= _MEMO_LIMIT:
+                templates.clear()
+            templates[key] = template
         out: list[Template] = []
-        # neighbouring rows mostly share their template: look each run of equal keys up once
-        for key, run in groupby(zip(*shared, strict=True)):
-            found = templates.get(key)
-            if found is None:
-                found = self._one_template(key)
-                if len(templates) >= _MEMO_LIMIT:
-                    templates.clear()
-                templates[key] = found
-            out += repeat(_complete(found), len(list(run)))
+        for key, k in runs:
+            out += repeat(_complete(made.get(key) or templates[key]), k)
         return out
+
+    def _new_templates(self, keys: list[tuple[Any, ...]]) -> list[Template]:
+        """The templates of several keys (shared cells, in ``self.shared`` order), each column
+        read through its memo's dict in one C pass; NotFast when a cell does not parse."""
+        columns: list[Any] = [repeat(None)] * len(SHARED)  # a column not in the input: None
+        try:
+            for cells, (_, slot, read) in zip(zip(*keys, strict=True), self.shared, strict=True):
+                columns[slot] = _read_column(read, cells)
+            # (self.shared is not empty: one column is a list, and ends the zip)
+            return [Template(_local_creation(list(values))) for values in zip(*columns, strict=False)]
+        except v.ValueProblem:
+            raise NotFast from None
 
     def _one_template(self, cells: Sequence[Any]) -> Template:
         """A template from the shared cells alone (in ``self.shared`` order)."""
