@@ -357,8 +357,12 @@ class LsnColumns:
             return [None if n is None else known(n) or self.new(n) for n in col]
         else:
             return list(map(read, col))
+        numbers = list(ints)
         known = self.known()
-        return [known(n) or self.new(n) for n in ints]
+        out: list[Any] = list(map(known, numbers))  # a log's first LSN is mostly known already
+        for i in [i for i, lsn in enumerate(out) if lsn is None]:
+            out[i] = known(numbers[i]) or self.new(numbers[i])  # (a stripe repeats its LSNs)
+        return out
 
     def known(self) -> Callable[[int], LSN | None]:
         if len(self.cache) >= _MEMO_LIMIT:
